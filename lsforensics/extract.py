@@ -1,0 +1,345 @@
+"""``lsf extract``: hash and probe the source, then audio and frames, as three resumable stages.
+
+* ``extract.source`` -> ``source.json`` (path, size, mtime, sha256 + sha512, probe, packet scan)
+* ``extract.audio``  -> ``media/audio.wav`` (16 kHz mono s16le; absent when there is no audio)
+* ``extract.frames`` -> ``media/frames/`` + ``media/frames.json``
+
+Each is a :class:`~lsforensics.stage.Stage`, so rerunning with the same source and parameters
+is a no-op and a killed run is redone from the first unfinished stage.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import imagehash
+import numpy as np
+from PIL import Image
+
+from . import media
+from .case import Case, atomic_folder, atomic_output, atomic_write_json
+from .errors import InputError, StageError
+from .evidence.hashing import FileDigest, sha256_file
+from .progress import NullProgress, Progress
+from .stage import DIGESTS, Stage, StageResult, run_stage
+
+SOURCE_SCHEMA = "lsf.source/1"
+
+
+@dataclass(frozen=True)
+class FrameParams:
+    interval: float = 2.0  # seconds between interval samples
+    scene_threshold: float = 0.1  # ffmpeg-style scene score (min(mafd, |Δmafd|)/100); see docs
+    mode: str = "auto"  # auto | keyframes | full
+    dedup_distance: int = 4  # drop an interval frame whose 64-bit phash is this close to the last kept
+    max_width: int = 1920  # larger frames are scaled down (8K sources), aspect kept
+    max_hold: float = 10.0  # keep a frame at least this often even when nothing changed
+
+    def validate(self) -> None:
+        if not 0.1 <= self.interval <= 3600:
+            raise InputError(f"--interval must be between 0.1 and 3600 s (got {self.interval})")
+        if not 0 < self.scene_threshold <= 1:
+            raise InputError(f"--scene-threshold must be in (0, 1] (got {self.scene_threshold})")
+        if self.mode not in ("auto", "keyframes", "full"):
+            raise InputError(f"--mode must be auto, keyframes or full (got {self.mode})")
+        if self.max_hold < self.interval:
+            raise InputError(f"--max-hold must be at least the interval ({self.interval} s)")
+        if not 0 <= self.dedup_distance <= 32:
+            raise InputError(f"--dedup must be between 0 and 32 (got {self.dedup_distance})")
+
+
+def check_source(path: Path) -> Path:
+    """Fail early, with one clear line, on anything that cannot be a readable media file."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a video file")
+    st = path.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: not a regular file")
+    if st.st_size == 0:
+        raise InputError(f"{path}: file is empty (0 bytes)")
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+    except PermissionError:
+        raise InputError(f"{path}: permission denied (cannot read the file)") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    return path
+
+
+def default_case_dir(video: Path, sha256: str, base: Path | None = None) -> Path:
+    return (base or Path.cwd() / "cases") / f"{video.stem}-{sha256[:8]}"
+
+
+def _video_stream(probe: dict[str, Any]) -> dict[str, Any] | None:
+    idx = probe.get("video_stream")
+    return next((s for s in probe["streams"] if s["index"] == idx), None) if idx is not None else None
+
+
+def _audio_stream(probe: dict[str, Any]) -> dict[str, Any] | None:
+    idx = probe.get("audio_stream")
+    return next((s for s in probe["streams"] if s["index"] == idx), None) if idx is not None else None
+
+
+class SourceStage(Stage):
+    name = "extract.source"
+
+    def __init__(self, video: Path):
+        self.video = video
+
+    def inputs(self, case: Case) -> list[Path]:
+        return [self.video]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.source_json]
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        digest = DIGESTS.full(self.video)
+        probe = media.probe(self.video)
+        packets = None
+        vs = _video_stream(probe)
+        if vs is not None:
+            packets = media.scan_packets(self.video, vs["index"], vs.get("start_time") or 0.0).to_json()
+        st = self.video.stat()
+        doc = {
+            "schema": SOURCE_SCHEMA,
+            "path": str(self.video.absolute()),
+            "name": self.video.name,
+            "size": digest.size,
+            "mtime": datetime.fromtimestamp(st.st_mtime, UTC).isoformat().replace("+00:00", "Z"),
+            "sha256": digest.sha256,
+            "sha512": digest.sha512,
+            "probe": probe,
+            "packets": packets,
+            "vfr": packets["vfr"] if packets else None,
+            "ffmpeg": media.ffmpeg_version(),
+        }
+        atomic_write_json(case.source_json, doc)
+        return {"sha256": digest.sha256, "duration": probe["duration"],
+                "video": vs is not None, "audio": probe["audio_stream"] is not None}
+
+
+class AudioStage(Stage):
+    name = "extract.audio"
+
+    def __init__(self, video: Path):
+        self.video = video
+
+    def params(self) -> dict[str, Any]:
+        return {"sample_rate": 16000, "channels": 1, "codec": "pcm_s16le"}
+
+    def inputs(self, case: Case) -> list[Path]:
+        return [self.video]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.audio]
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        probe = case.source["probe"]
+        a = _audio_stream(probe)
+        if a is None:
+            case.audio.unlink(missing_ok=True)
+            return {"audio": None, "note": "source has no audio stream; speech stages will skip"}
+        v = _video_stream(probe)
+        v_start = (v or {}).get("start_time") or 0.0
+        a_start = a.get("start_time") or 0.0
+        offset = round(a_start - v_start, 6) if v else 0.0
+        total = probe["duration"]
+        task = progress.task("audio", total=total)
+        with atomic_output(case.audio) as tmp:
+            warnings = media.extract_audio(
+                self.video, tmp, stream_index=a["index"], offset=offset, progress=lambda t: task.update(t)
+            )
+        task.close()
+        samples = (case.audio.stat().st_size - 44) // 2
+        return {
+            "audio": {"stream": a["index"], "choice": probe.get("audio_stream_choice"), "codec": a["codec"],
+                      "offset": offset, "duration": round(samples / 16000, 3)},
+            "ffmpeg_warnings": [w for w in warnings if "error" in w.lower()][:20],
+        }
+
+
+def _thumb(path: Path) -> Image.Image:
+    """Fast reduced decode (JPEG DCT scaling) for scoring and hashing."""
+    with Image.open(path) as im:
+        im.draft("L", (160, 90))
+        return im.convert("L").resize((64, 36), Image.Resampling.BILINEAR)
+
+
+class FramesStage(Stage):
+    name = "extract.frames"
+
+    def __init__(self, video: Path, params: FrameParams):
+        params.validate()
+        self.video, self.p = video, params
+
+    def params(self) -> dict[str, Any]:
+        return asdict(self.p)
+
+    def inputs(self, case: Case) -> list[Path]:
+        return [self.video]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.frames_dir, case.frames_json]
+
+    def choose_mode(self, source: dict[str, Any]) -> str:
+        if self.p.mode != "auto":
+            return self.p.mode
+        packets = source.get("packets") or {}
+        keys = packets.get("keyframes") or []
+        duration = source["probe"]["duration"]
+        if len(keys) < 2:
+            return "full"
+        gaps = [b - a for a, b in zip([*keys, duration], [*keys[1:], duration], strict=False)]
+        gaps = [g for g in gaps if g > 0]
+        return "keyframes" if max(gaps, default=duration) <= 1.5 * self.p.interval else "full"
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        source = case.source
+        probe = source["probe"]
+        v = _video_stream(probe)
+        if v is None:
+            shutil.rmtree(case.frames_dir, ignore_errors=True)
+            case.frames_json.unlink(missing_ok=True)
+            return {"frames": 0, "note": "source has no video stream"}
+        mode = self.choose_mode(source)
+        start = v.get("start_time") or 0.0
+        fps = media._ratio(v.get("avg_frame_rate")) or media._ratio(v.get("r_frame_rate")) or 25.0
+        task = progress.task(f"frames ({mode})", total=probe["duration"])
+        with atomic_folder(case.frames_dir) as staging:
+            raw_dir = staging / ".raw"
+            raw_dir.mkdir()
+            raw = media.decode_frames(
+                self.video, raw_dir, stream_index=v["index"], mode=mode, interval=self.p.interval,
+                scene_threshold=self.p.scene_threshold, max_width=self.p.max_width,
+                progress=lambda t: task.update(t),
+            )
+            entries, stats = self._select(raw, staging, start=start, fps=fps, mode=mode)
+            shutil.rmtree(raw_dir)
+            if not entries:
+                raise StageError("no frame could be decoded from the video stream")
+        task.close()
+        atomic_write_json(case.frames_json, entries)
+        return {"mode": mode, **stats}
+
+    def _select(
+        self, raw: list[media.RawFrame], staging: Path, *, start: float, fps: float, mode: str
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        half_frame = 0.5 / fps
+        entries: list[dict[str, Any]] = []
+        last_t: float | None = None
+        last_kept_t = float("-inf")
+        last_hash: imagehash.ImageHash | None = None
+        prev_arr: np.ndarray | None = None
+        prev_mafd = 0.0
+        dropped_dup = skipped = 0
+        for rf in raw:
+            t = round(rf.pts_time - start, 3)
+            thumb = _thumb(rf.path)
+            arr = np.asarray(thumb, dtype=np.float32)
+            if mode == "keyframes":
+                # Mirror ffmpeg's select scene score between consecutive keyframes.
+                if prev_arr is None:
+                    score = 0.0
+                else:
+                    mafd = float(np.abs(arr - prev_arr).mean())
+                    score = min(min(mafd, abs(mafd - prev_mafd)) / 100.0, 1.0)
+                    prev_mafd = mafd
+                prev_arr = arr
+            else:
+                score = rf.scene_score or 0.0
+            is_scene = last_t is not None and score > self.p.scene_threshold
+            due = last_t is None or t - last_t >= self.p.interval - half_frame
+            if not (is_scene or due):
+                skipped += 1
+                continue
+            ph = imagehash.phash(thumb.resize((64, 64)))
+            held_long = t - last_kept_t >= self.p.max_hold - half_frame
+            if not is_scene and not held_long and last_hash is not None and ph - last_hash <= self.p.dedup_distance:
+                dropped_dup += 1
+                last_t = t  # the sampling clock moves on; the picture did not change
+                continue
+            name = f"{int(round(t * 1000)):09d}.jpg"
+            final = staging / name
+            if final.exists():
+                skipped += 1
+                continue
+            os.replace(rf.path, final)
+            with Image.open(final) as im:
+                w, h = im.size
+            reason = "scene" if is_scene else ("keyframe" if mode == "keyframes" and last_t is not None else "interval")
+            entries.append({
+                "file": f"media/frames/{name}", "t": t, "reason": reason, "sha256": sha256_file(final),
+                "width": w, "height": h, "phash": str(ph), "scene_score": round(score, 4),
+            })
+            last_t, last_kept_t, last_hash = t, t, ph
+        return entries, {"frames": len(entries), "candidates": len(raw),
+                         "dropped_near_duplicates": dropped_dup, "not_due": skipped}
+
+
+@dataclass
+class ExtractResult:
+    case: Path
+    sha256: str
+    stages: list[StageResult]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case": str(self.case),
+            "source_sha256": self.sha256,
+            "stages": [{"stage": s.name, "skipped": s.skipped, "reason": s.reason, "result": s.result}
+                       for s in self.stages],
+        }
+
+
+def extract(
+    video: str | os.PathLike[str],
+    case_dir: str | os.PathLike[str] | None = None,
+    *,
+    frames: FrameParams | None = None,
+    operator: str | None = None,
+    progress: Progress | None = None,
+    argv: list[str] | None = None,
+    force: bool = False,
+) -> ExtractResult:
+    """Create or refresh a case from a video. Nothing is created when the input is not media."""
+    progress = progress or NullProgress()
+    frames = frames or FrameParams()
+    frames.validate()
+    src = check_source(Path(video))
+    size = src.stat().st_size
+    task = progress.task("hash source", total=size)
+    digest: FileDigest = DIGESTS.full(src, progress=lambda n: task.update(advance=n))
+    task.close()
+    media.probe(src)  # validate before anything is written
+    root = Path(case_dir) if case_dir else default_case_dir(src, digest.sha256)
+    case = Case(root)
+    if case.exists():
+        known = case.info.get("source_sha256")
+        if known and known != digest.sha256:
+            raise InputError(
+                f"case {case.root} belongs to another source (sha256 {known[:12]}…, this file {digest.sha256[:12]}…)"
+            )
+    elif root.exists() and any(root.iterdir()):
+        raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
+    created = not root.exists()
+    results: list[StageResult] = []
+    try:
+        case.create(operator=operator, source_sha256=digest.sha256)
+        for stage in (SourceStage(src), AudioStage(src), FramesStage(src, frames)):
+            results.append(run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator))
+    except BaseException:
+        # A case made by this very call and never completed a stage is removed, so bad input
+        # leaves nothing behind; an existing case keeps what earlier stages finished.
+        if created and not results:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    return ExtractResult(case.root, digest.sha256, results)
