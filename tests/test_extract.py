@@ -160,3 +160,47 @@ def test_synthetic_stream_scenes_and_modes(synth_stream, tmp_path: Path) -> None
     hit = sum(any(abs(t - c) <= 1 / synth_stream.fps + 1e-3 for t in scene_times) for c in cuts)
     print(f"scene cuts found {hit}/{len(cuts)}")
     assert hit >= len(cuts) - 1
+
+
+@pytest.mark.slow
+def test_several_audio_streams_take_the_default(realdata: Path, tmp_path: Path) -> None:
+    """Two audio tracks, the second flagged default: that one is extracted and the choice recorded."""
+    src = tmp_path / "two_tracks.mkv"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(realdata / "video_countdown_silent_audio_in1.mp4"),
+         "-i", str(realdata / "zh_aishell1_BAC009S0724W0121.wav"),
+         "-map", "0:v", "-map", "0:a", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-t", "4",
+         "-disposition:a:0", "0", "-disposition:a:1", "default", str(src)],
+        check=True,
+    )
+    extract(src, tmp_path / "c")
+    case = Case(tmp_path / "c")
+    probe = case.source["probe"]
+    audio = [s for s in probe["streams"] if s["type"] == "audio"]
+    assert len(audio) == 2
+    assert probe["audio_stream"] == audio[1]["index"]
+    assert "default" in probe["audio_stream_choice"] and "of 2" in probe["audio_stream_choice"]
+    # the extracted audio is the speech track (loud), not the silent one
+    import numpy as np
+
+    with wave.open(str(case.audio)) as wf:
+        pcm = np.frombuffer(wf.readframes(wf.getnframes()), dtype=np.int16)
+    assert np.abs(pcm).max() > 3000
+
+
+@pytest.mark.slow
+def test_benchmark_script_runs(tmp_path: Path) -> None:
+    """benchmarks/extract.py prints wall time and real-time factor (on a short generated stream)."""
+    repo = Path(__file__).resolve().parents[1]
+    sys_exe = Path(__import__("sys").executable)
+    gen = subprocess.run([str(sys_exe), str(repo / "benchmarks" / "make_long_video.py"), "--duration", "12",
+                          "--out", str(tmp_path)], capture_output=True, text=True, check=True)
+    video = Path(gen.stdout.strip().splitlines()[-1])
+    info = json.loads(subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_streams", str(video)],
+                                     capture_output=True, text=True, check=True).stdout)
+    v = next(s for s in info["streams"] if s["codec_type"] == "video")
+    assert (v["width"], v["height"], v["avg_frame_rate"]) == (1280, 720, "30/1")
+    out = subprocess.run([str(sys_exe), str(repo / "benchmarks" / "extract.py"), "--video", str(video)],
+                         capture_output=True, text=True, check=True).stdout
+    print(out)
+    assert "real-time factor" in out and "mode=keyframes" in out
