@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,11 +168,25 @@ class AudioStage(Stage):
         }
 
 
-def _thumb(path: Path) -> Image.Image:
-    """Fast reduced decode (JPEG DCT scaling) for scoring and hashing."""
+@dataclass
+class _FrameFacts:
+    size: tuple[int, int]
+    gray: np.ndarray  # 64x36 grayscale for scene scores
+    phash: imagehash.ImageHash
+    sha256: str
+
+
+def _facts(path: Path) -> _FrameFacts:
+    """Everything selection needs from one JPEG, from a fast reduced decode (JPEG DCT scaling).
+
+    Runs on a thread pool: Pillow's decoder and hashlib release the GIL.
+    """
     with Image.open(path) as im:
+        size = im.size
         im.draft("L", (160, 90))
-        return im.convert("L").resize((64, 36), Image.Resampling.BILINEAR)
+        thumb = im.convert("L").resize((64, 36), Image.Resampling.BILINEAR)
+    return _FrameFacts(size, np.asarray(thumb, dtype=np.float32), imagehash.phash(thumb.resize((64, 64))),
+                       sha256_file(path))
 
 
 class FramesStage(Stage):
@@ -241,10 +256,11 @@ class FramesStage(Stage):
         prev_arr: np.ndarray | None = None
         prev_mafd = 0.0
         dropped_dup = skipped = 0
-        for rf in raw:
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            facts = list(pool.map(_facts, [rf.path for rf in raw]))
+        for rf, fact in zip(raw, facts, strict=True):
             t = round(rf.pts_time - start, 3)
-            thumb = _thumb(rf.path)
-            arr = np.asarray(thumb, dtype=np.float32)
+            arr = fact.gray
             if mode == "keyframes":
                 # Mirror ffmpeg's select scene score between consecutive keyframes.
                 if prev_arr is None:
@@ -261,7 +277,7 @@ class FramesStage(Stage):
             if not (is_scene or due):
                 skipped += 1
                 continue
-            ph = imagehash.phash(thumb.resize((64, 64)))
+            ph = fact.phash
             held_long = t - last_kept_t >= self.p.max_hold - half_frame
             if not is_scene and not held_long and last_hash is not None and ph - last_hash <= self.p.dedup_distance:
                 dropped_dup += 1
@@ -273,11 +289,10 @@ class FramesStage(Stage):
                 skipped += 1
                 continue
             os.replace(rf.path, final)
-            with Image.open(final) as im:
-                w, h = im.size
+            w, h = fact.size
             reason = "scene" if is_scene else ("keyframe" if mode == "keyframes" and last_t is not None else "interval")
             entries.append({
-                "file": f"media/frames/{name}", "t": t, "reason": reason, "sha256": sha256_file(final),
+                "file": f"media/frames/{name}", "t": t, "reason": reason, "sha256": fact.sha256,
                 "width": w, "height": h, "phash": str(ph), "scene_score": round(score, 4),
             })
             last_t, last_kept_t, last_hash = t, t, ph

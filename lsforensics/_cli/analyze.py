@@ -1,0 +1,152 @@
+"""``lsf analyze`` and ``lsf batch``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..batch.runner import BatchOptions, run_batch
+from ..batch.summary import timecode
+from ..extract import FrameParams
+from ..pipeline import AnalyzeOptions, fail_on_hit
+from ..pipeline import analyze as run_analyze
+from .common import common_options, emit, opts, progress
+
+
+def _human(r: dict[str, Any]) -> str:
+    s = r["summary"]
+    lines = [f"case: {r['case']}"]
+    ran = [st["stage"] for st in r["stages"] if not st["skipped"]]
+    lines.append(f"stages run: {', '.join(ran) if ran else 'none (all up to date)'}")
+    sev = s.get("by_severity", {})
+    lines.append(f"findings: {s['findings']} (high {sev.get('high', 0)}, medium {sev.get('medium', 0)}, "
+                 f"low {sev.get('low', 0)})")
+    for kind, n in s.get("by_kind", {}).items():
+        lines.append(f"  {kind:<18} {n}")
+    if s.get("brands"):
+        lines.append(f"brands implied: {', '.join(s['brands'])}")
+    if s.get("strongest"):
+        lines.append("strongest findings:")
+        for f in s["strongest"]:
+            what = " ".join(str(x) for x in (f.get("brand"), f.get("term")) if x)
+            quote = (f.get("quote") or "").replace("\n", " ")[:60]
+            lines.append(f"  {timecode(f.get('start'))}  {f['severity']:<6} {f['kind']:<17} {what}  {quote}")
+    rep = r.get("report") or {}
+    outs = [o["path"] for o in (rep.get("report") or {}).get("outputs", [])]
+    if outs:
+        lines.append("report: " + ", ".join(str(Path(r["case"]) / o) for o in outs))
+    lines.append(f"verify: lsf verify {r['case']}")
+    return "\n".join(lines)
+
+
+def _analyze_options(f):  # noqa: ANN001, ANN202 - shared by analyze and batch
+    f = click.option("--page", "pages", multiple=True, type=click.Path(path_type=Path),
+                     help="Product page (YAML/JSON/saved HTML); repeatable.")(f)
+    f = click.option("--chat", "chats", multiple=True, type=click.Path(path_type=Path),
+                     help="Live-chat log (Bilibili XML, YouTube replay JSON, JSONL/CSV); repeatable.")(f)
+    f = click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
+                     help="Extra rules folder (adds to/overrides the shipped rules); repeatable.")(f)
+    f = click.option("--model", type=click.Path(path_type=Path),
+                     help="Speech model folder (CTranslate2, openai .pt or Hugging Face) instead of the shipped one.")(f)
+    f = click.option("--language", type=click.Choice(["zh", "en", "auto"]), default="zh", show_default=True,
+                     help="Spoken language.")(f)
+    f = click.option("--backend", help="ASR backend (default: faster-whisper).")(f)
+    return f
+
+
+@click.command()
+@click.argument("video", type=click.Path(path_type=Path, readable=False))
+@click.option("-C", "--case", "case_dir", type=click.Path(path_type=Path),
+              help="Case folder [default: ./cases/<video stem>-<first 8 hex of sha256>/].")
+@_analyze_options
+@click.option("--interval", type=float, default=2.0, show_default=True, help="Seconds between sampled frames.")
+@click.option("--sign-key", type=click.Path(path_type=Path), help="Ed25519 private key: sign the manifest.")
+@click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority for the manifest.")
+@click.option("--tsa-ca", type=click.Path(path_type=Path), help="PEM root certificate of the TSA.")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Report formats.")
+@click.option("--fail-on", type=click.Choice(["high", "medium", "low"]),
+              help="Exit 1 when a finding of this severity or higher exists (for scripts and CI).")
+@common_options
+def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: tuple[Path, ...],
+            rules_dirs: tuple[Path, ...], model: Path | None, language: str, backend: str | None,
+            interval: float, sign_key: Path | None, tsa: str | None, tsa_ca: Path | None, formats: str,
+            fail_on: str | None) -> None:
+    """Run every stage on VIDEO: extract, transcribe, OCR, detect, claims, report.
+
+    Resumable: rerun the same command after an interruption and it continues from the first
+    unfinished stage; a finished case reruns as a no-op. Ends with a short summary and the
+    report's location.
+
+    \b
+    Example:
+      lsf analyze stream.mp4
+      lsf analyze stream.mp4 -C cases/0612 --page product.html --chat danmaku.xml --sign-key lab.key
+    """
+    aopts = AnalyzeOptions(pages=list(pages), chats=list(chats), rules_dirs=list(rules_dirs), model=model,
+                           language=language, backend=backend, frames=FrameParams(interval=interval),
+                           sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, formats=formats, fail_on=fail_on)
+    with progress() as prog:
+        result = run_analyze(video, case_dir, aopts, operator=opts().get("operator"), progress=prog,
+                             argv=["lsf", *sys.argv[1:]])
+    out = result.to_json()
+    emit(out, _human)
+    if fail_on_hit(out["summary"], fail_on):
+        click.get_current_context().exit(1)
+
+
+def _batch_human(r: dict[str, Any]) -> str:
+    c = r["counts"]
+    lines = [f"batch: {r['out']} in {r['wall_s']} s",
+             "  " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()))]
+    for f in r["failed"]:
+        lines.append(f"  failed: {f['path']}: {f['error']}")
+    net = r["network"]
+    lines.append(f"network: {net['nodes']} streams, {net['edges']} links, {len(net['clusters'])} clusters "
+                 f"({r['out']}/network.graphml, network.png)")
+    for i, cl in enumerate(net["clusters"], 1):
+        lines.append(f"  C{i}: {', '.join(cl)}")
+    lines.append(f"summary: {r['summary'][0]}")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Cases processed in parallel.")
+@click.option("--resume", is_flag=True, help="Continue the batch in OUT; finished videos are not redone.")
+@click.option("--retry-failed", is_flag=True, help="With --resume: try failed videos again.")
+@click.option("--cluster", metavar="ADDRESS", help="Run cases on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
+@click.option("--job-timeout", type=float, help="Give up on one video after this many seconds.")
+@_analyze_options
+@common_options
+def batch(source: Path, out: Path, workers: int, resume: bool, retry_failed: bool, cluster: str | None,
+          job_timeout: float | None, pages: tuple[Path, ...], chats: tuple[Path, ...],
+          rules_dirs: tuple[Path, ...], model: Path | None, language: str, backend: str | None) -> None:
+    """Analyze every video under SOURCE (a folder, or a text file listing paths) into OUT.
+
+    Videos are found by probing, not by extension; identical files (same sha256) are analyzed
+    once; a corrupt file is recorded and the batch goes on. OUT gets cases/, index.sqlite,
+    summary.csv, summary.parquet, network.graphml and network.png.
+
+    \b
+    Example:
+      lsf batch /archive/2026-06 -o out/june --workers 2
+      lsf batch /archive/2026-06 -o out/june --resume
+      lsf batch list.txt -o out/x --cluster tcp://10.0.0.5:8786
+    """
+    passthrough: list[str] = ["--language", language]
+    for flag, vals in (("--page", pages), ("--chat", chats), ("--rules", rules_dirs)):
+        for v in vals:
+            passthrough += [flag, str(Path(v).absolute())]
+    if model:
+        passthrough += ["--model", str(model.absolute())]
+    if backend:
+        passthrough += ["--backend", backend]
+    bopts = BatchOptions(workers=workers, resume=resume, retry_failed=retry_failed, cluster=cluster,
+                         analyze_args=passthrough, job_timeout=job_timeout)
+    with progress() as prog:
+        result = run_batch(source, out, bopts, prog)
+    emit(result.to_json(), _batch_human)

@@ -1,0 +1,1 @@
+"""Batch processing of archives: discovery, SQLite index, parallel/distributed runs, summary, network."""

@@ -1,0 +1,184 @@
+"""``lsf batch``: many videos -> many cases, resumable, failure-isolated, local or on Dask.
+
+Order of work: discover (probe every file) -> hash videos -> de-duplicate by sha256 (the first
+path in sorted order is the original) -> run each original's case job (local process pool or a
+Dask cluster) -> summary.csv/.parquet -> network.graphml/.png. Every state change is written to
+the SQLite index at once, so a killed batch resumes with ``--resume`` and redoes nothing finished.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..evidence.hashing import sha256_file
+from ..progress import NullProgress, Progress
+from .discover import discover
+from .index import BatchIndex
+from .job import run_case_job
+from .network import build_network, network_json, write_network
+from .summary import write_summary
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass
+class BatchOptions:
+    workers: int = 1
+    resume: bool = False
+    retry_failed: bool = False
+    cluster: str | None = None  # Dask scheduler address, e.g. tcp://10.0.0.5:8786
+    analyze_args: list[str] = field(default_factory=list)  # passed through to `lsf analyze`
+    job_timeout: float | None = None
+
+    def threads_per_job(self) -> int:
+        # ASR and OCR each use threads; give each parallel case an equal share of the cores.
+        return max(1, (os.cpu_count() or 1) // max(1, self.workers))
+
+
+@dataclass
+class BatchResult:
+    out: Path
+    counts: dict[str, int]
+    wall_s: float
+    network: dict[str, Any]
+    failed: list[dict[str, str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"out": str(self.out), "counts": self.counts, "wall_s": round(self.wall_s, 2),
+                "network": self.network, "failed": self.failed,
+                "summary": [str(self.out / "summary.csv"), str(self.out / "summary.parquet")],
+                "index": str(self.out / "index.sqlite")}
+
+
+def _case_dir(out: Path, video: Path, sha256: str) -> Path:
+    return out / "cases" / f"{video.stem}-{sha256[:8]}"
+
+
+def _register(index: BatchIndex, source: Path, out: Path, progress: Progress) -> None:
+    task = progress.task("probe", total=None)
+    found = discover(source, exclude=out)
+    task.close()
+    with index.tx():
+        for c in found:
+            key = str(c.path.resolve())
+            old = index.get(key)
+            if old is not None and old["size"] == c.size and old["mtime_ns"] == c.mtime_ns:
+                continue  # known and unchanged: keep its state
+            status = {"video": "pending", "not_video": "not_video", "unreadable": "failed"}[c.kind]
+            index.upsert(key, size=c.size, mtime_ns=c.mtime_ns, kind=c.kind, status=status, sha256=None,
+                         case_dir=None, duplicate_of=None, error=c.error, duration=c.duration, attempts=0)
+
+
+def _hash_and_dedupe(index: BatchIndex, out: Path, progress: Progress, threads: int = 2) -> None:
+    todo = [r for r in index.rows("pending") if not r["sha256"]]
+    task = progress.task("hash", total=len(todo))
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for row, digest in zip(todo, pool.map(lambda r: sha256_file(Path(r["path"])), todo), strict=True):
+            index.set(row["path"], sha256=digest)
+            task.update(advance=1)
+    task.close()
+    first: dict[str, str] = {}
+    with index.tx():
+        for r in index.rows():
+            if r["kind"] != "video" or not r["sha256"]:
+                continue
+            orig = first.setdefault(r["sha256"], r["path"])
+            if orig != r["path"]:
+                index.set(r["path"], status="duplicate", duplicate_of=orig,
+                          case_dir=str(_case_dir(out, Path(orig), r["sha256"])))
+            elif r["status"] in ("pending", "running"):
+                index.set(r["path"], status="pending", case_dir=str(_case_dir(out, Path(r["path"]), r["sha256"])))
+
+
+Submit = Callable[[str, str], Future]
+
+
+def _local_submitter(opts: BatchOptions) -> tuple[Submit, Callable[[], None]]:
+    pool = ThreadPoolExecutor(max_workers=opts.workers)  # each thread waits on one child process
+    threads = opts.threads_per_job()
+
+    def submit(video: str, case_dir: str) -> Future:
+        return pool.submit(run_case_job, video, case_dir, opts.analyze_args, threads, opts.job_timeout)
+
+    return submit, lambda: pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _dask_submitter(opts: BatchOptions) -> tuple[Submit, Callable[[], None]]:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise InputError("--cluster needs the 'distributed' package (pip install 'dask[distributed]')") from None
+    try:
+        client = Client(opts.cluster, timeout="20s")
+    except OSError as exc:
+        raise InputError(f"cannot reach the Dask scheduler at {opts.cluster}: {exc}") from None
+    nthreads = client.nthreads()
+    threads = max(1, min(nthreads.values(), default=1))
+
+    def submit(video: str, case_dir: str) -> Future:
+        # pure=False: rerunning the same video must really run again, not reuse a cached result
+        return client.submit(run_case_job, video, case_dir, opts.analyze_args, threads, opts.job_timeout,
+                             pure=False, key=f"lsf-{Path(case_dir).name}-{time.time_ns()}")
+
+    return submit, client.close
+
+
+def run_batch(source: Path, out: Path, opts: BatchOptions, progress: Progress | None = None) -> BatchResult:
+    progress = progress or NullProgress()
+    if opts.workers < 1:
+        raise InputError("--workers must be at least 1")
+    out = out.absolute()
+    idx_path = out / "index.sqlite"
+    if idx_path.exists() and not opts.resume:
+        raise InputError(f"{out} already holds a batch (index.sqlite); pass --resume to continue it")
+    t0 = time.time()
+    index = BatchIndex(idx_path)
+    try:
+        index.meta("source", str(source.absolute()))
+        with index.tx():  # a killed run left jobs "running": they are redone (the case resumes itself)
+            index.db.execute("UPDATE files SET status='pending' WHERE status='running'")
+            if opts.retry_failed:
+                index.db.execute("UPDATE files SET status='pending', error=NULL WHERE status='failed' AND kind='video'")
+        _register(index, source, out, progress)
+        _hash_and_dedupe(index, out, progress)
+        todo = index.rows("pending")
+        submit, close = _dask_submitter(opts) if opts.cluster else _local_submitter(opts)
+        task = progress.task("cases", total=len(todo))
+        running: dict[Future, str] = {}
+        try:
+            for r in todo:
+                index.set(r["path"], status="running", started=_now(), attempts=r["attempts"] + 1)
+                running[submit(r["path"], r["case_dir"])] = r["path"]
+            while running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    path = running.pop(fut)
+                    try:
+                        res = fut.result()
+                    except Exception as exc:  # a worker lost, a pickling error: recorded, batch goes on
+                        res = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+                    index.set(path, status=res["status"], error=res.get("error"), finished=_now(),
+                              wall_s=res.get("wall_s"), result=res.get("result"))
+                    task.update(advance=1)
+        finally:
+            close()
+        task.close()
+        rows = [dict(r) for r in index.rows() if r["kind"] in ("video", "unreadable")]
+        done_cases = {r["path"]: Path(r["case_dir"]) for r in rows if r["status"] == "done"}
+        g = build_network(done_cases)
+        membership = write_network(g, out)
+        write_summary(rows, out, membership)
+        failed = [{"path": r["path"], "error": r["error"] or ""} for r in rows if r["status"] == "failed"]
+        return BatchResult(out, index.counts(), time.time() - t0, network_json(g), failed)
+    finally:
+        index.close()

@@ -1,0 +1,143 @@
+"""``lsf analyze``: every stage in the fixed order of the evidence flow, on one case.
+
+extract -> transcribe -> ocr -> chat -> pages -> detect -> report (+ seal). Each step is an
+idempotent stage, so an analyze killed at any point resumes from the first unfinished stage and
+a finished case reruns as a no-op. Stages are built before anything runs, so a bad option fails
+before a case is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .case import Case
+from .errors import InputError
+from .extract import FrameParams, extract
+from .findings import SEVERITY_ORDER
+from .progress import NullProgress, Progress
+from .stage import Stage, StageResult, run_stage
+
+
+@dataclass
+class AnalyzeOptions:
+    pages: list[Path] = field(default_factory=list)
+    chats: list[Path] = field(default_factory=list)
+    rules_dirs: list[Path] = field(default_factory=list)
+    model: Path | None = None
+    language: str = "zh"
+    backend: str | None = None
+    frames: FrameParams = field(default_factory=FrameParams)
+    sign_key: Path | None = None
+    tsa: str | None = None
+    tsa_ca: Path | None = None
+    formats: str = "html,pdf,json"
+    threads: int = 0
+    fail_on: str | None = None  # high | medium | low
+
+
+@dataclass
+class AnalyzeResult:
+    case: Path
+    stages: list[StageResult]
+    summary: dict[str, Any]
+    report: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"case": str(self.case),
+                "stages": [{"stage": s.name, "skipped": s.skipped, "reason": s.reason} for s in self.stages],
+                "summary": self.summary, "report": self.report}
+
+
+def _threads(opts: AnalyzeOptions) -> int:
+    return opts.threads or int(os.environ.get("LSF_THREADS", "0") or 0)
+
+
+def build_stages(opts: AnalyzeOptions) -> list[Stage]:
+    """The analysis stages after extract, in order; constructing them validates the options."""
+    from .asr.stage import TranscribeStage
+    from .asr.transcribe import TranscribeOptions
+
+    topts = TranscribeOptions(language=opts.language, threads=_threads(opts))
+    if opts.backend:
+        topts.backend = opts.backend
+    stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
+    try:
+        from .vision.stage import OcrStage
+    except ImportError:  # pragma: no cover - shipped with the package
+        OcrStage = None  # noqa: N806
+    if OcrStage is not None:
+        stages.append(OcrStage())
+    if opts.chats:
+        from .chat import ChatStage
+
+        stages.append(ChatStage(opts.chats))
+    if opts.pages:
+        from .claims.stage import PagesStage
+
+        stages.append(PagesStage(opts.pages))
+    from .detect.stage import DetectStage
+
+    stages.append(DetectStage(opts.rules_dirs))
+    return stages
+
+
+def summarize(case: Case, top: int = 5) -> dict[str, Any]:
+    try:
+        doc = json.loads(case.findings_json.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"findings": 0, "by_kind": {}, "by_severity": {}, "strongest": []}
+    fs = doc.get("findings") or []
+    ranked = sorted(fs, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 9), -(f.get("confidence") or 0),
+                                       f.get("start") if f.get("start") is not None else 1e12))
+    return {
+        "findings": len(fs),
+        "by_kind": dict(sorted(Counter(f.get("kind") for f in fs).items())),
+        "by_severity": {s: sum(1 for f in fs if f.get("severity") == s) for s in ("high", "medium", "low")},
+        "brands": sorted({f["brand"] for f in fs if f.get("brand")}),
+        "strongest": [{k: f.get(k) for k in ("id", "kind", "severity", "confidence", "start", "end", "source",
+                                              "brand", "term", "quote")} for f in ranked[:top]],
+    }
+
+
+def fail_on_hit(summary: dict[str, Any], level: str | None) -> bool:
+    if not level:
+        return False
+    if level not in SEVERITY_ORDER:
+        raise InputError(f"--fail-on {level}: choose high, medium or low")
+    return any(n and SEVERITY_ORDER[s] <= SEVERITY_ORDER[level] for s, n in summary["by_severity"].items())
+
+
+def analyze(
+    video: str | os.PathLike[str],
+    case_dir: str | os.PathLike[str] | None = None,
+    opts: AnalyzeOptions | None = None,
+    *,
+    operator: str | None = None,
+    progress: Progress | None = None,
+    argv: list[str] | None = None,
+) -> AnalyzeResult:
+    opts = opts or AnalyzeOptions()
+    progress = progress or NullProgress()
+    if opts.fail_on and opts.fail_on not in SEVERITY_ORDER:
+        raise InputError(f"--fail-on {opts.fail_on}: choose high, medium or low")
+    for p in [*opts.pages, *opts.chats]:
+        if not Path(p).is_file():
+            raise InputError(f"{p}: no such file")
+    stages = build_stages(opts)  # validates model, rules, pages, chats before the case is touched
+    ex = extract(video, case_dir, frames=opts.frames, operator=operator, progress=progress, argv=argv)
+    case = Case(ex.case)
+    results = list(ex.stages)
+    for stage in stages:
+        progress.log(f"stage {stage.name}")
+        results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))
+    from .report.stage import make_report
+
+    rep = make_report(case.root, formats=opts.formats, sign_key=opts.sign_key, tsa=opts.tsa, tsa_ca=opts.tsa_ca,
+                      argv=argv, operator=operator, progress=progress)
+    rep_json = rep.to_json()
+    return AnalyzeResult(case.root, results, summarize(case), rep_json)
