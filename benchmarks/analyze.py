@@ -1,0 +1,93 @@
+"""Benchmark `lsf analyze` end to end, and `lsf batch` throughput with 1 vs 2 workers.
+
+Usage:
+  python benchmarks/analyze.py [--duration 3600]          # analyze the long 720p stream
+  python benchmarks/analyze.py --batch [--clips 4 --clip-seconds 120]
+Prints wall time, real-time factor and the per-stage split (from the case's custody log).
+Target (issue 8): 1 h of 720p in <= 15 min wall on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+LSF = Path(sys.executable).with_name("lsf")
+
+
+def _t(s: str) -> float:
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def stage_split(case: Path, t0: float) -> dict[str, float]:
+    entries = [json.loads(x) for x in (case / "custody.jsonl").read_text().splitlines()]
+    times = [t0] + [_t(e["time"]) for e in entries]
+    return {e["action"]: round(b - a, 1) for e, a, b in zip(entries, times, times[1:], strict=False)}
+
+
+def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
+    work = Path(tempfile.mkdtemp(prefix="lsf-bench-analyze-"))
+    case = work / "case"
+    t0 = time.time()
+    proc = subprocess.run([str(LSF), "analyze", str(video), "-C", str(case), "--json", "-q", *extra],
+                          capture_output=True, text=True)
+    wall = time.time() - t0
+    if proc.returncode not in (0, 1):
+        print(proc.stderr[-2000:])
+        raise SystemExit(proc.returncode)
+    summary = json.loads(proc.stdout)["summary"]
+    split = stage_split(case, t0)
+    split["report+seal (rest)"] = round(wall - sum(split.values()), 1)
+    print(f"analyze {video.name}: {wall:.0f} s wall for {duration:.0f} s of video "
+          f"(real-time factor {wall / duration:.3f}); {summary['findings']} findings")
+    for k, v in split.items():
+        print(f"  {k:<22} {v:>8.1f} s")
+    shutil.rmtree(work)
+
+
+def bench_batch(source_video: Path, clips: int, seconds: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="lsf-bench-batch-"))
+    src = work / "in"
+    src.mkdir()
+    for i in range(clips):
+        subprocess.run(["ffmpeg", "-v", "error", "-ss", str(i * seconds * 1.5), "-i", str(source_video),
+                        "-t", str(seconds), "-c", "copy", str(src / f"clip{i}.mp4")], check=True)
+    for workers in (1, 2):
+        out = work / f"out{workers}"
+        t0 = time.time()
+        subprocess.run([str(LSF), "batch", str(src), "-o", str(out), "--workers", str(workers), "-q",
+                        "--format", "json"], check=True)
+        wall = time.time() - t0
+        print(f"batch {clips} x {seconds:.0f} s clips, workers={workers}: {wall:.0f} s wall, "
+              f"{clips * 3600 / wall:.0f} videos/hour, {clips * seconds / wall:.2f} video-seconds per second")
+    shutil.rmtree(work)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", type=float, default=3600)
+    ap.add_argument("--video", type=Path)
+    ap.add_argument("--batch", action="store_true")
+    ap.add_argument("--clips", type=int, default=4)
+    ap.add_argument("--clip-seconds", type=float, default=120)
+    args, extra = ap.parse_known_args()
+    from make_long_video import make
+
+    video = args.video or make(args.duration, HERE / ".cache")
+    if args.batch:
+        bench_batch(video, args.clips, args.clip_seconds)
+    else:
+        bench_analyze(video, args.duration, extra)
+
+
+if __name__ == "__main__":
+    main()
