@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: ffmpeg (media), a CJK font (fixtures and reports).
-APT_PKGS=(ffmpeg fonts-wqy-zenhei)
+# System packages: ffmpeg (media), a CJK font (fixtures, PDF reports), openssl (RFC 3161 checks),
+# chromium + poppler-utils (the report tests render the HTML and read the PDF text).
+APT_PKGS=(ffmpeg fonts-wqy-zenhei openssl chromium poppler-utils)
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -1,0 +1,343 @@
+"""The report's content, built once from the case and rendered as HTML, PDF and JSON.
+
+Everything here is data (JSON-able dicts); the renderers only lay it out. Text that came from
+the stream, the chat or a product page is untrusted: it is kept verbatim here and escaped by
+each renderer (Jinja2 autoescape for HTML, XML escaping for the PDF's paragraphs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..case import Case, utc_now
+from ..custody import CustodyLog
+from ..errors import InputError
+from ..evidence import manifest as mf
+from ..evidence.environment import environment
+from ..findings import SEVERITY_ORDER
+from . import labels as lb
+
+MAX_EXCERPTS = 120
+# Finding fields the report lays out itself; any other key is shown under the finding as is.
+_SHOWN = frozenset({"id", "kind", "source", "start", "end", "brand", "term", "matched", "match", "rule", "quote",
+                    "severity", "confidence", "evidence", "bbox", "explanation", "law", "legal_basis"})
+TOP_N = 10
+
+
+def timecode(t: Any) -> str:
+    """``HH:MM:SS.mmm`` from seconds (the video's own clock, SPEC: seconds from the video start)."""
+    if not isinstance(t, int | float) or isinstance(t, bool) or not math.isfinite(t):
+        return "—"
+    ms = int(round(float(t) * 1000))
+    sign = "-" if ms < 0 else ""
+    h, rem = divmod(abs(ms), 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def _num(x: Any, default: float | None = None) -> float | None:
+    ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+    return float(x) if ok else default
+
+
+def _text(x: Any) -> str | None:
+    if x is None:
+        return None
+    return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
+
+
+def strength(f: dict[str, Any]) -> tuple:
+    """Sort key, strongest first: severity, then confidence, then time."""
+    return (SEVERITY_ORDER.get(f.get("severity"), 9), -(_num(f.get("confidence"), 0.0) or 0.0),
+            _num(f.get("start"), float("inf")), str(f.get("id")))
+
+
+def _read_optional(case: Case, path: Path) -> Any:
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _rule_index() -> dict[str, dict[str, Any]]:
+    """Rule items by id from the shipped rules, for each finding's legal basis (best effort)."""
+    try:
+        from ..rules import load_rules
+
+        rs = load_rules()
+    except Exception:  # noqa: BLE001 - a report must not fail because the rules cannot load here
+        return {}
+    index: dict[str, dict[str, Any]] = {}
+    for kind in rs.kinds():
+        base = rs.settings(kind)
+        for item in rs.items(kind):
+            entry = dict(item)
+            entry.setdefault("_kind_basis", base.get("legal_basis") or base.get("law"))
+            index[str(item["id"])] = entry
+            index[f"{kind}/{item['id']}"] = entry
+    return index
+
+
+def _legal_basis(f: dict[str, Any], index: dict[str, dict[str, Any]]) -> str | None:
+    for key in ("legal_basis", "law"):
+        if f.get(key):
+            return _text(f[key])
+    rule = str(f.get("rule") or "")
+    candidates = [rule, rule.split("/")[-1], rule.split("/")[-1].split(".")[0], rule.split(".")[0]]
+    for c in candidates:
+        item = index.get(c)
+        if item:
+            basis = item.get("legal_basis") or item.get("law") or item.get("_kind_basis")
+            if basis:
+                return _text(basis)
+    return None
+
+
+def _duration(source: dict[str, Any] | None, findings: list[dict[str, Any]]) -> float:
+    d = _num(((source or {}).get("probe") or {}).get("duration"))
+    ends = [_num(f.get("end")) or _num(f.get("start")) or 0.0 for f in findings]
+    return max([d or 0.0, *ends, 1.0])
+
+
+def _frame_index(frames: Any) -> list[tuple[float, str]]:
+    out = []
+    for fr in frames if isinstance(frames, list) else []:
+        if isinstance(fr, dict) and isinstance(fr.get("file"), str) and _num(fr.get("t")) is not None:
+            out.append((float(fr["t"]), fr["file"]))
+    return sorted(out)
+
+
+def _evidence_image(case: Case, f: dict[str, Any], frames: list[tuple[float, str]]) -> str | None:
+    """A case-relative image for the finding: its own evidence, else the frame nearest its start."""
+    for ev in f.get("evidence") or []:
+        if isinstance(ev, str) and ev.lower().endswith((".jpg", ".jpeg", ".png")) and is_safe_case_file(case, ev):
+            return ev
+    t = _num(f.get("start"))
+    if t is None or not frames or f.get("source") not in ("screen", "frame", "speech"):
+        return None
+    best = min(frames, key=lambda fr: abs(fr[0] - t))
+    return best[1] if abs(best[0] - t) <= 5.0 and is_safe_case_file(case, best[1]) else None
+
+
+def is_safe_case_file(case: Case, rel: str) -> bool:
+    """A path from an untrusted record that is a plain file inside the case, reached without symlinks."""
+    return (mf.unsafe_path_reason(rel) is None and mf.symlink_on_path(case.root, rel) is None
+            and (case.root / rel).is_file())
+
+
+def _finding_view(f: dict[str, Any], n: int, index: dict[str, dict[str, Any]], case: Case,
+                  frames: list[tuple[float, str]]) -> dict[str, Any]:
+    kind = str(f.get("kind") or "unknown")
+    match = str(f.get("match") or "")
+    sev = str(f.get("severity") or "")
+    conf = _num(f.get("confidence"))
+    # Kind-specific fields (claim/spec, price/reference/ratio, chat user, …) are shown as they are.
+    extra = {k: v for k, v in f.items() if k not in _SHOWN}
+    bbox = f.get("bbox")
+    return {
+        "id": _text(f.get("id")) or f"#{n}",
+        "kind": kind,
+        "kind_label": lb.kind_label(kind),
+        "source": _text(f.get("source")),
+        "source_label": lb.pair(lb.SOURCES, str(f.get("source"))),
+        "start": _num(f.get("start")),
+        "end": _num(f.get("end")),
+        "timecode": timecode(f.get("start")),
+        "timecode_end": timecode(f.get("end")),
+        "severity": sev,
+        "severity_label": lb.pair(lb.SEVERITIES, sev),
+        "confidence": round(conf, 3) if conf is not None else None,
+        "quote": _text(f.get("quote")),
+        "term": _text(f.get("term")),
+        "matched": _text(f.get("matched")),
+        "brand": _text(f.get("brand")),
+        "rule": _text(f.get("rule")),
+        "legal_basis": _legal_basis(f, index),
+        "match": match,
+        "match_label": lb.pair(lb.MATCHES, match),
+        "explanation": _text(f.get("explanation")),
+        "evidence": [e for e in (f.get("evidence") or []) if isinstance(e, str)],
+        "image": _evidence_image(case, f, frames),
+        "bbox": bbox if isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) is not None for v in bbox) else None,
+        "extra": extra,
+    }
+
+
+def _excerpts(transcript: Any, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Transcript segments around speech findings (±3 s), each once, with the findings it supports."""
+    segs = transcript.get("segments") if isinstance(transcript, dict) else None
+    if not isinstance(segs, list):
+        return []
+    segs = [s for s in segs if isinstance(s, dict) and _num(s.get("start")) is not None]
+    chosen: dict[int, set[str]] = {}
+    for f in findings:
+        if f["source"] != "speech" or f["start"] is None:
+            continue
+        a, b = f["start"] - 3.0, (f["end"] if f["end"] is not None else f["start"]) + 3.0
+        for i, s in enumerate(segs):
+            if _num(s.get("start"), 0) <= b and (_num(s.get("end")) or _num(s.get("start"), 0)) >= a:
+                chosen.setdefault(i, set()).add(f["id"])
+    out = []
+    for i in sorted(chosen)[:MAX_EXCERPTS]:
+        s = segs[i]
+        out.append({"start": _num(s.get("start")), "end": _num(s.get("end")), "timecode": timecode(s.get("start")),
+                    "text": _text(s.get("text")) or "", "raw_text": _text(s.get("raw_text")),
+                    "findings": sorted(chosen[i])})
+    return out
+
+
+def _exhibits(case: Case) -> list[dict[str, Any]]:
+    """Every case file at report time except the report itself, the custody log and manifest.*."""
+    files, _links, _others = mf.walk_case(case.root)
+    out = []
+    for rel in files:
+        if rel.startswith("report/") or rel == "custody.jsonl" or rel.startswith("."):
+            continue
+        if mf.unsafe_path_reason(rel):
+            continue
+        size, digest = mf.hash_fd(mf.open_inside(case.root, rel))
+        out.append({"path": rel, "size": size, "sha256": digest, "group": rel.split("/")[0] if "/" in rel else ""})
+    return out
+
+
+def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = [
+        ("本报告中的发现由软件自动生成，是供人工复核的线索，不是结论。",
+         "Findings are produced automatically: they are leads for a human reviewer, not conclusions."),
+        ("RFC 3161 时间戳证明的是清单文件（manifest.json）在该时间已经存在，而不是直播的录制时间。",
+         "An RFC 3161 timestamp attests when manifest.json (and every file it lists) existed, not when the "
+         "stream was recorded. The recording time can only be inferred from the source file and its context."),
+        ("源视频文件的修改时间（mtime）可被任意更改，不能作为录制时间的证据。",
+         "The source file's modification time can be changed by anyone; it is no evidence of the recording time."),
+        ("签名和时间戳在报告生成之后才加在清单上，所以本报告不能包含它们的结果：请用 lsf verify 核验。",
+         "The signature and timestamp are applied to the manifest after this report is written, so this report "
+         "cannot show their result: check them with `lsf verify` (see the last section)."),
+    ]
+    if isinstance(transcript, dict):
+        model = transcript.get("model") or {}
+        name = model.get("name") if isinstance(model, dict) else model
+        items.append((f"语音转写模型：{name or '未知'}。小模型会把同音字写错（如品牌暗语），因此部分发现通过拼音匹配得到。",
+                      f"Speech was transcribed by the model {name or 'unknown'}; small models write homophones "
+                      "(e.g. a code-word as a common word), which is why some findings are matched by pinyin."))
+        cands = transcript.get("candidates")
+        if cands or any(f["match"] == "redecode" for f in findings):
+            n_acc = sum(1 for c in cands or [] if isinstance(c, dict) and c.get("accepted"))
+            items.append(("使用了有偏重解码（把关键词提示给模型）。有偏解码可能“听到”并不存在的词，因此它单独听到的词只有在无偏转写的拼音佐证后才成为发现，并标为“redecode”。",
+                          "A biased re-decoding pass (key terms given to the recogniser as hints) was used. "
+                          "Biasing can make a recogniser 'hear' terms that were never said, so a term heard only "
+                          "by that pass became a finding only when the unbiased transcript's pinyin at the same "
+                          f"time corroborated it, and is marked 'redecode' ({n_acc} accepted of "
+                          f"{len(cands or [])} candidates)."))
+    else:
+        items.append(("本案没有语音转写。", "The case has no transcript: spoken claims were not analysed."))
+    if any(f["source"] == "screen" for f in findings):
+        items.append(("画面文字由 OCR 识别，只分析了抽样帧，可能漏掉短暂出现的文字。",
+                      "On-screen text comes from OCR of sampled frames only; text shown briefly between samples "
+                      "can be missed."))
+    return items
+
+
+def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str | None = None,
+                      tsa: str | None = None) -> dict[str, Any]:
+    if not case.exists():
+        raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract` first")
+    doc = case.read_json(case.require(case.findings_json, "detect -C CASE"))
+    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+        raise InputError("findings.json has no 'findings' list")
+    source = _read_optional(case, case.source_json)
+    transcript = _read_optional(case, case.transcript_json)
+    frames = _frame_index(_read_optional(case, case.frames_json))
+    index = _rule_index()
+    raw = [f for f in doc["findings"] if isinstance(f, dict)]
+    views = [_finding_view(f, n, index, case, frames) for n, f in enumerate(raw, 1)]
+    strongest = sorted(views, key=strength)
+    duration = _duration(source, raw)
+
+    by_kind: dict[str, Counter[str]] = {}
+    for v in views:
+        by_kind.setdefault(v["kind"], Counter())[v["severity"]] += 1
+    groups = []
+    for kind, counts in by_kind.items():
+        items = sorted((v for v in views if v["kind"] == kind), key=strength)
+        groups.append({"kind": kind, "label": lb.kind_label(kind), "count": len(items),
+                       "high": counts["high"], "medium": counts["medium"], "low": counts["low"],
+                       "findings": items})
+    groups.sort(key=lambda g: (strength(g["findings"][0])[:2], -g["count"]))
+    sev = Counter(v["severity"] for v in views)
+    summary = {
+        "total": len(views),
+        "by_severity": {k: sev.get(k, 0) for k in ("high", "medium", "low")},
+        "by_source": dict(Counter(str(v["source"]) for v in views).most_common()),
+        "by_kind": [{"kind": g["kind"], "label": g["label"], "count": g["count"], "high": g["high"],
+                     "medium": g["medium"], "low": g["low"]} for g in groups],
+        "top": [v["id"] for v in strongest[:TOP_N]],
+        "brands": dict(Counter(v["brand"] for v in views if v["brand"]).most_common(10)),
+    }
+    info = case.info
+    custody = CustodyLog(case.custody).entries() if case.custody.is_file() else []
+    model = transcript.get("model") if isinstance(transcript, dict) else None
+    env = environment()
+    env.update({
+        "argv": list(sys.argv if argv is None else argv),
+        "model": model,
+        "transcript_backend": transcript.get("backend") if isinstance(transcript, dict) else None,
+        "rules_sha256": doc.get("rules_sha256"),
+        "findings_source_sha256": doc.get("source_sha256"),
+    })
+    src_view = None
+    if isinstance(source, dict):
+        probe = source.get("probe") or {}
+        src_view = {k: source.get(k) for k in ("name", "path", "size", "mtime", "sha256", "sha512")}
+        src_view.update({"duration": probe.get("duration"), "container": probe.get("format_name") or probe.get("container"),
+                         "duration_timecode": timecode(probe.get("duration"))})
+    return {
+        "schema": "lsf.report/1",
+        "generated": utc_now(),
+        "tool_version": __version__,
+        "case": {k: info.get(k) for k in ("case_id", "uuid", "created", "operator", "host")},
+        "source": src_view,
+        "source_matches_findings": (src_view or {}).get("sha256") == doc.get("source_sha256"),
+        "summary": summary,
+        "duration": duration,
+        "groups": groups,
+        "findings_by_id": {v["id"]: v for v in views},
+        "excerpts": _excerpts(transcript, views),
+        "exhibits": _exhibits(case),
+        "environment": env,
+        "custody": custody,
+        "limitations": _limitations(transcript, views),
+        "seal": {"signer": signer, "tsa": tsa},
+        "verification": verification_steps(signer, tsa),
+    }
+
+
+def verification_steps(signer: str | None, tsa: str | None) -> list[dict[str, str]]:
+    steps = [
+        {"zh": "用 lsf 一次性核验全部内容：", "en": "Check everything with lsf:",
+         "cmd": "lsf verify CASE" + (" --pubkey SIGNER.pub" if signer else "") + (" --tsa-ca TSA-ROOT.pem" if tsa else "")
+         + " --source ORIGINAL-VIDEO"},
+        {"zh": "不安装 lsf，用 sha256sum 核对每个文件：", "en": "Without lsf, check every file's hash:",
+         "cmd": "cd CASE && sha256sum -c --strict manifest.sha256"},
+        {"zh": "核对没有多出或缺少的文件：", "en": "Check that no file was added or removed:",
+         "cmd": "cd CASE && find . -type f ! -path './manifest.*' | sed 's|^\\./||' | LC_ALL=C sort | "
+                "diff - <(cut -c67- manifest.sha256 | LC_ALL=C sort)"},
+    ]
+    if signer:
+        steps.append({"zh": f"核验签名（公钥指纹 {signer}）：", "en": f"Check the Ed25519 signature (key fingerprint {signer}):",
+                      "cmd": "openssl pkeyutl -verify -pubin -inkey SIGNER.pub -rawin -in manifest.json -sigfile manifest.sig"})
+    if tsa:
+        steps.append({"zh": f"核验时间戳（TSA：{tsa}）：", "en": f"Check the RFC 3161 timestamp (TSA {tsa}):",
+                      "cmd": "openssl ts -verify -in manifest.tsr -data manifest.json -CAfile TSA-ROOT.pem "
+                             "-untrusted manifest.tsa.pem"})
+    steps.append({"zh": "源视频的哈希应与 source.json 一致：", "en": "The source video's hash must equal source.json's:",
+                  "cmd": "sha256sum ORIGINAL-VIDEO"})
+    return steps

@@ -1,0 +1,316 @@
+"""``report.pdf`` with reportlab and an embedded (subset) CJK TrueType font.
+
+reportlab embeds TrueType outlines only, not CFF-based OpenType, so the Noto CJK ``.otf``/``.ttc``
+files cannot be used; the default is Debian's ``fonts-wqy-zenhei`` (WenQuanYi Zen Hei,
+``wqy-zenhei.ttc``). ``LSF_CJK_FONT=/path/font.ttf[:index]`` picks another TrueType font.
+Every piece of text goes through XML escaping before it reaches a Paragraph, because reportlab
+reads a small markup language in paragraphs and untrusted text must not be able to use it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..errors import InputError
+from . import timeline
+from .images import thumbnail
+
+FONT = "LsfCJK"
+IMAGE_CAP = 40
+_CANDIDATES = [
+    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
+    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
+    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+]
+_registered: tuple[str, int] | None = None
+
+
+def find_cjk_font() -> tuple[str, int]:
+    env = os.environ.get("LSF_CJK_FONT")
+    if env:
+        path, _, idx = env.partition(":")
+        if not Path(path).is_file():
+            raise InputError(f"LSF_CJK_FONT={env}: no such font file")
+        return path, int(idx or 0)
+    for path, idx in _CANDIDATES:
+        if Path(path).is_file():
+            return path, idx
+    raise InputError("no CJK TrueType font for the PDF: install Debian's fonts-wqy-zenhei "
+                     "(apt-get install fonts-wqy-zenhei) or set LSF_CJK_FONT=/path/font.ttf")
+
+
+def _register() -> tuple[str, int]:
+    global _registered
+    if _registered is None:
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        path, idx = find_cjk_font()
+        try:
+            pdfmetrics.registerFont(TTFont(FONT, path, subfontIndex=idx))
+        except Exception as exc:  # noqa: BLE001 - e.g. a CFF font given via LSF_CJK_FONT
+            raise InputError(f"cannot embed font {path} in the PDF ({exc}); use a TrueType (glyf) CJK font") from None
+        _registered = (path, idx)
+    return _registered
+
+
+def _t(x: Any) -> str:
+    return escape("" if x is None else str(x))
+
+
+def render_pdf(data: dict[str, Any], root: str) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        Image,
+        KeepTogether,
+        LongTable,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    font_path, _ = _register()
+    base = ParagraphStyle("base", fontName=FONT, fontSize=8.5, leading=11.5, wordWrap="CJK")
+    small = ParagraphStyle("small", parent=base, fontSize=7, leading=9)
+    # Short tokens only (ids, timecodes, labels): plain word wrapping, much cheaper than CJK wrapping.
+    tokens = ParagraphStyle("tokens", parent=small, wordWrap=None)
+    mono = ParagraphStyle("mono", parent=base, fontSize=6.5, leading=8.5)
+    h1 = ParagraphStyle("h1", parent=base, fontSize=17, leading=22, spaceAfter=4)
+    h2 = ParagraphStyle("h2", parent=base, fontSize=13, leading=17, spaceBefore=10, spaceAfter=4,
+                        textColor=colors.HexColor("#111111"))
+    h3 = ParagraphStyle("h3", parent=base, fontSize=10.5, leading=14, spaceBefore=6, spaceAfter=2)
+    sev_color = {"high": "#c62828", "medium": "#b26a00", "low": "#3d5f86"}
+
+    class CachedParagraph(Paragraph):
+        """A Paragraph that breaks its lines once per width.
+
+        Tables wrap each cell several times (row heights, page splits, drawing) and CJK line
+        breaking is per character in pure Python: caching by width halves the PDF time.
+        """
+
+        _wrapped_at: float | None = None
+
+        def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+            if self._wrapped_at == avail_w and getattr(self, "blPara", None) is not None:
+                return self.width, self.height
+            out = super().wrap(avail_w, avail_h)
+            self._wrapped_at = avail_w
+            return out
+
+    def P(text: str, style: ParagraphStyle = base) -> Paragraph:  # noqa: N802 - reads like markup
+        return CachedParagraph(text, style)
+
+    grid = TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ])
+    cell = TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ])
+    width = A4[0] - 30 * mm
+    story: list[Any] = []
+    d = data
+    story.append(P("直播带货取证报告 / Livestream-shopping forensic report", h1))
+    story.append(P(f"案件 Case <b>{_t(d['case']['case_id'])}</b> · 生成 Generated {_t(d['generated'])} UTC · "
+                   f"lsforensics {_t(d['tool_version'])}", small))
+
+    # -- case -------------------------------------------------------------------------------
+    story.append(P("案件与操作人 / Case and operator", h2))
+    rows = [[P("案件编号 Case ID"), P(_t(d["case"]["case_id"]))], [P("操作人 Operator"), P(_t(d["case"]["operator"]))],
+            [P("主机 Host"), P(_t(d["case"]["host"]))], [P("案件创建 Created"), P(_t(d["case"]["created"]))]]
+    src = d.get("source")
+    if src:
+        rows += [[P("源视频 Source"), P(f"{_t(src['name'])}<br/>{_t(src['path'])}")],
+                 [P("SHA-256"), P(_t(src["sha256"]), mono)], [P("SHA-512"), P(_t(src["sha512"]), mono)],
+                 [P("大小/时长 Size/duration"), P(f"{_t(src['size'])} bytes · {_t(src['duration_timecode'])}")],
+                 [P("文件修改时间 mtime"), P(f"{_t(src['mtime'])}（可被更改，不代表录制时间 / not the recording time）")]]
+    t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+    t.setStyle(grid)
+    t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+    story.append(t)
+
+    # -- summary ----------------------------------------------------------------------------
+    s = d["summary"]
+    story.append(P("摘要 / Summary", h2))
+    story.append(P(f"共 <b>{s['total']}</b> 项发现 / <b>{s['total']}</b> findings: "
+                   f"<font color='{sev_color['high']}'>高 high {s['by_severity']['high']}</font> · "
+                   f"<font color='{sev_color['medium']}'>中 medium {s['by_severity']['medium']}</font> · "
+                   f"<font color='{sev_color['low']}'>低 low {s['by_severity']['low']}</font>",
+                   ParagraphStyle("big", parent=base, fontSize=11, leading=15)))
+    if s.get("brands"):
+        story.append(P("涉及品牌 Brands named: " + ", ".join(f"{_t(b)} ({n})" for b, n in s["brands"].items())))
+    rows = [[P("类型 Kind"), P("高 High"), P("中 Med."), P("低 Low"), P("合计 Total")]]
+    rows += [[P(f"{_t(k['label'][0])} / {_t(k['label'][1])}"), k["high"], k["medium"], k["low"], k["count"]]
+             for k in s["by_kind"]]
+    t = LongTable(rows, colWidths=[width - 64 * mm, 16 * mm, 16 * mm, 16 * mm, 16 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story.append(t)
+    story.append(P("最重要的发现 / Strongest findings", h3))
+    rows = [[P("编号 ID"), P("时间码 Timecode"), P("类型/严重程度 Kind/severity"), P("原话/原文 Quote")]]
+    for fid in s["top"]:
+        f = d["findings_by_id"][fid]
+        rows.append([P(_t(f["id"])), P(_t(f["timecode"])),
+                     P(f"{_t(f['kind_label'][0])}<br/><font color='{sev_color.get(f['severity'], '#000')}'>"
+                       f"{_t(f['severity'])}</font> {_t(f['confidence'])}"), P(_t(f["quote"] or f["matched"] or ""))])
+    t = LongTable(rows, colWidths=[16 * mm, 24 * mm, 36 * mm, width - 76 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story.append(t)
+    story.append(P("这些发现是供人工复核的线索。/ These findings are leads for human review, not conclusions.", small))
+
+    # -- timeline ---------------------------------------------------------------------------
+    story.append(KeepTogether([
+        P("时间轴 / Timeline of findings", h2),
+        timeline.flowable(d["groups"], d["duration"], width, FONT),
+        P("横轴为视频时间；颜色表示严重程度。/ Time from the start of the video; colour = severity.", small)]))
+
+    # -- findings ---------------------------------------------------------------------------
+    story.append(P("全部发现（按类型分组） / All findings, grouped by kind", h2))
+    images_left = IMAGE_CAP
+    img_w = 46 * mm
+    for g in d["groups"]:
+        story.append(P(f"{_t(g['label'][0])} / {_t(g['label'][1])} — {g['count']} "
+                       f"(高 {g['high']} · 中 {g['medium']} · 低 {g['low']})", h3))
+        # One small table per finding rather than one long table per group: reportlab re-wraps
+        # every remaining row of a long table at each page split (quadratic with CJK line breaking).
+        widths = [26 * mm, width - 26 * mm - img_w - 6, img_w + 6]
+        for f in g["findings"]:
+            left = (f"<b>{_t(f['id'])}</b><br/>{_t(f['timecode'])}"
+                    + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
+                    + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
+                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
+            parts = []
+            if f["quote"]:
+                parts.append(f"<b>“{_t(f['quote'])}”</b>")
+            if f["term"]:
+                found = f" (识别为 found as “{_t(f['matched'])}”)" if f["matched"] and f["matched"] != f["term"] else ""
+                parts.append(f"词条 term: {_t(f['term'])}{found}")
+            if f["brand"]:
+                parts.append(f"品牌 brand: {_t(f['brand'])}")
+            parts.append(f"规则 rule: {_t(f['rule'])}")
+            parts.append(f"法律依据 legal basis: {_t(f['legal_basis'] or '规则中未记录 / not recorded in the rules')}")
+            parts.append(f"匹配 matched by: <b>{_t(f['match'])}</b> — {_t(f['match_label'][0])} / {_t(f['match_label'][1])}")
+            if f["explanation"]:
+                parts.append(f"说明 explanation: {_t(f['explanation'])}")
+            for k, v in f["extra"].items():
+                val = "; ".join(f"{kk}: {vv}" for kk, vv in v.items()) if isinstance(v, dict) else v
+                parts.append(f"{_t(k)}: {_t(val)}")
+            if f["evidence"]:
+                parts.append("证据 evidence: " + ", ".join(_t(e) for e in f["evidence"]))
+            pic: Any = ""
+            if f["image"] and images_left > 0:
+                jpeg = thumbnail(root, f["image"], tuple(f["bbox"]) if f["bbox"] else None, 300)
+                if jpeg:
+                    from PIL import Image as PILImage
+
+                    with PILImage.open(io.BytesIO(jpeg)) as im:
+                        w, h = im.size
+                    pic = Image(io.BytesIO(jpeg), width=img_w, height=img_w * h / w)
+                    images_left -= 1
+            elif f["image"]:
+                pic = P(_t(f["image"]), small)
+            t = Table([[P(left, tokens), P("<br/>".join(parts)), pic]], colWidths=widths)
+            t.setStyle(cell)
+            story.append(t)
+
+    # -- transcript -------------------------------------------------------------------------
+    story.append(P("转写摘录 / Transcript excerpts", h2))
+    if d["excerpts"]:
+        rows = [[P("时间码 Timecode"), P("转写（自动） Transcript (automatic)"), P("发现 Findings")]]
+        rows += [[P(_t(e["timecode"])), P(_t(e["text"])), P(", ".join(_t(x) for x in e["findings"]), small)]
+                 for e in d["excerpts"]]
+        t = LongTable(rows, colWidths=[24 * mm, width - 54 * mm, 30 * mm], repeatRows=1)
+        t.setStyle(grid)
+        story.append(t)
+    else:
+        story.append(P("无语音发现或无转写。/ No speech findings or no transcript."))
+
+    # -- exhibits ---------------------------------------------------------------------------
+    story.append(P("证据清单 / Exhibit list", h2))
+    story.append(P("报告生成时案件中的每个文件。custody.jsonl 与本报告在随后写入的 manifest.json 中列出。/ Every case "
+                   "file at report time; custody.jsonl and this report are listed in manifest.json, written right "
+                   "after the report.", small))
+    rows = [[P("文件 File"), P("字节 Bytes"), P("SHA-256")]]
+    if src:
+        rows.append([P(f"源视频 source: {_t(src['name'])} (not copied)", small), P(_t(src["size"]), small),
+                     P(_t(src["sha256"]), mono)])
+    rows += [[P(_t(x["path"]), small), P(str(x["size"]), small), P(x["sha256"], mono)] for x in d["exhibits"]]
+    t = LongTable(rows, colWidths=[60 * mm, 18 * mm, width - 78 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story.append(t)
+
+    # -- environment ------------------------------------------------------------------------
+    env = d["environment"]
+    story.append(P("运行环境 / Environment", h2))
+    model = env.get("model")
+    model_txt = "; ".join(f"{k}: {v}" for k, v in model.items()) if isinstance(model, dict) else (model or "—")
+    rows = [[P("工具 Tool"), P(f"lsforensics {_t(env['tool']['version'])}, commit {_t(env['tool']['commit'] or 'unknown')}")],
+            [P("Python"), P(f"{_t(env['python'])} · {_t(env['platform'])}")],
+            [P("ffmpeg"), P(_t(env["ffmpeg"] or "not found"))],
+            [P("语音模型 ASR model"), P(_t(model_txt), small)],
+            [P("规则 Rules sha256"), P(_t(env.get("rules_sha256")), mono)],
+            [P("命令 argv"), P(_t(" ".join(env["argv"])), small)],
+            [P("库 Libraries"), P(_t(", ".join(f"{k} {v}" for k, v in env["packages"].items())), small)],
+            [P("PDF 字体 font"), P(_t(font_path) + " (embedded subset)", small)]]
+    t = LongTable(rows, colWidths=[36 * mm, width - 36 * mm])
+    t.setStyle(grid)
+    t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+    story.append(t)
+
+    # -- custody ----------------------------------------------------------------------------
+    story.append(P("保管链记录 / Chain-of-custody log", h2))
+    story.append(P("custody.jsonl 在生成本报告时的内容；报告与封存的记录紧随其后。/ custody.jsonl as of this report; the "
+                   "report's and the seal's entries follow.", small))
+    rows = [[P("#"), P("时间 Time (UTC)"), P("操作人 Operator"), P("动作 Action"), P("输出 Outputs"), P("prev")]]
+    for e in d["custody"]:
+        outs = "<br/>".join(f"{_t(o.get('path'))} {_t(str(o.get('sha256'))[:12])}…" for o in e.get("outputs") or [])
+        rows.append([P(_t(e.get("seq")), small), P(_t(e.get("time")), small), P(_t(e.get("operator")), small),
+                     P(_t(e.get("action")), small), P(outs, mono), P(_t(str(e.get("prev"))[:12]), mono)])
+    t = LongTable(rows, colWidths=[8 * mm, 30 * mm, 22 * mm, 24 * mm, width - 104 * mm, 20 * mm], repeatRows=1)
+    t.setStyle(grid)
+    story.append(t)
+
+    # -- limitations and verification -------------------------------------------------------
+    story.append(P("局限性 / Limitations", h2))
+    for zh, en in d["limitations"]:
+        story.append(P(f"• {_t(zh)}<br/>{_t(en)}"))
+        story.append(Spacer(1, 3))
+    steps = [P("如何核验本报告 / How to verify this report", h2)]
+    if d["seal"]["signer"]:
+        steps.append(P(f"manifest.json 由 Ed25519 密钥签名 / signed with the Ed25519 key fingerprint "
+                       f"{_t(d['seal']['signer'])}", small))
+    if d["seal"]["tsa"]:
+        steps.append(P(f"RFC 3161 时间戳 / timestamp requested from {_t(d['seal']['tsa'])}: 它证明 manifest.json 在该时间已存在，"
+                       "而不是直播的录制时间。The TSA time attests when the manifest existed, not when the stream was "
+                       "recorded.", small))
+    for n, st in enumerate(d["verification"], 1):
+        steps.append(P(f"{n}. {_t(st['zh'])} {_t(st['en'])}"))
+        steps.append(P(_t(st["cmd"]), mono))
+    story.append(KeepTogether(steps))
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(FONT, 7)
+        canvas.drawString(15 * mm, 8 * mm, f"lsforensics {d['tool_version']} · {d['case']['case_id']} · {d['generated']}")
+        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"{doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, initialFontName=FONT, lang="zh-Hans", title=f"lsforensics report {d['case']['case_id']}",
+                            author="lsforensics", subject="forensic report", creator=f"lsforensics {d['tool_version']}")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()

@@ -1,0 +1,142 @@
+"""The report stage (custody action ``report``) and ``make_report``: report, then seal.
+
+``make_report`` runs, under the case lock: the report stage (writes ``report/`` and appends its
+custody entry), then :func:`~lsforensics.evidence.seal.seal_case` (appends the ``seal`` entry,
+writes the manifest over everything including the custody log, signs, timestamps). Rerunning
+with the same findings and options is a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..case import Case, atomic_folder
+from ..errors import InputError
+from ..evidence import sign as sg
+from ..evidence.seal import SealResult, seal_case
+from ..evidence.timestamp import load_pem_certificates
+from ..progress import NullProgress, Progress
+from ..stage import Stage, StageResult, run_stage
+
+FORMATS = ("html", "pdf", "json")
+
+
+def parse_formats(text: str | list[str] | tuple[str, ...]) -> list[str]:
+    items = text.split(",") if isinstance(text, str) else list(text)
+    out = []
+    for raw in items:
+        f = raw.strip().lower()
+        if not f:
+            continue
+        if f not in FORMATS:
+            raise InputError(f"--format {f!r}: choose from {', '.join(FORMATS)}")
+        if f not in out:
+            out.append(f)
+    if not out:
+        raise InputError("--format: give at least one of html, pdf, json")
+    return out
+
+
+class ReportStage(Stage):
+    name = "report"
+    version = 1
+
+    def __init__(self, formats: list[str], *, signer: str | None = None, tsa: str | None = None,
+                 argv: list[str] | None = None):
+        self.formats = parse_formats(formats)
+        self.signer, self.tsa, self.argv = signer, tsa, argv
+
+    def params(self) -> dict[str, Any]:
+        return {"formats": sorted(self.formats), "signer": self.signer, "tsa": self.tsa}
+
+    def inputs(self, case: Case) -> list[Path]:
+        # Only files that exist: a missing optional input (no OCR, no transcript) is not an error.
+        optional = [case.case_json, case.source_json, case.transcript_json, case.ocr_json, case.frames_json,
+                    case.root / "chat.json", case.root / "pages.json"]
+        return [case.findings_json] + [p for p in optional if p.is_file()]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.report_dir / f"report.{f}" for f in FORMATS if f in self.formats]
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        from .data import build_report_data
+
+        task = progress.task("report", total=len(self.formats) + 1)
+        data = build_report_data(case, argv=self.argv, signer=self.signer, tsa=self.tsa)
+        task.update(advance=1)
+        root = str(case.root)
+        with atomic_folder(case.report_dir) as staging:
+            for fmt in self.formats:
+                if fmt == "html":
+                    from .html import render_html
+
+                    (staging / "report.html").write_text(render_html(data, root), encoding="utf-8")
+                elif fmt == "pdf":
+                    from .pdf import render_pdf
+
+                    (staging / "report.pdf").write_bytes(render_pdf(data, root))
+                elif fmt == "json":
+                    doc = {k: v for k, v in data.items() if k != "findings_by_id"}
+                    (staging / "report.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
+                                                         encoding="utf-8")
+                task.update(advance=1)
+        task.close()
+        return {"findings": data["summary"]["total"], "by_severity": data["summary"]["by_severity"],
+                "formats": self.formats}
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{what} {path}: cannot read ({exc.strerror})") from None
+
+
+@dataclass
+class ReportResult:
+    case: Path
+    stage: StageResult
+    seal: SealResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case": str(self.case),
+            "report": {"skipped": self.stage.skipped, "outputs": self.stage.outputs, "result": self.stage.result},
+            "seal": self.seal.to_json(),
+        }
+
+
+def make_report(
+    case_dir: str | os.PathLike[str],
+    *,
+    formats: str | list[str] = "html,pdf,json",
+    sign_key: Path | None = None,
+    tsa: str | None = None,
+    tsa_ca: Path | None = None,
+    argv: list[str] | None = None,
+    operator: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> ReportResult:
+    progress = progress or NullProgress()
+    case = Case(case_dir)
+    if not case.exists():
+        raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract VIDEO -C {case_dir}` first")
+    fmts = parse_formats(formats)
+    # Load the key before anything is written: a wrong key path must not leave a half-sealed case.
+    signer = sg.fingerprint(sg.load_private_key(sign_key).public_key()) if sign_key else None
+    if tsa is not None and not tsa.startswith(("http://", "https://")):
+        raise InputError(f"--tsa {tsa!r}: expected an http:// or https:// URL")
+    if tsa_ca is not None:
+        load_pem_certificates(_read(tsa_ca, "--tsa-ca"), str(tsa_ca))
+    with case.locked():
+        case.require(case.findings_json, "detect -C CASE")
+        stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv)
+        sres = run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator)
+        seal = seal_case(case, sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, argv=argv, operator=operator,
+                         force=force or not sres.skipped)
+    return ReportResult(case.root, sres, seal)
