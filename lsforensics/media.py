@@ -107,6 +107,11 @@ def probe(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: no video or audio stream")
     video = next((s for s in videos if s["default"]), videos[0] if videos else None)
     audio = next((s for s in audios if s["default"]), audios[0] if audios else None)
+    fmt_name = fmt.get("format_name") or ""
+    # A JPEG/PNG probes as a one-frame "video" stream; a recorded stream is never a still image.
+    still = bool(video) and (fmt_name == "image2" or fmt_name.endswith("_pipe") or fmt_name in ("gif", "webp"))
+    if still:
+        raise InputError(f"{path}: is a still image ({fmt_name}), not a video")
     duration = _float(fmt.get("duration")) or (video or audio or {}).get("duration")
     if not duration or duration <= 0:
         raise InputError(f"{path}: media has no duration (empty or truncated file)")

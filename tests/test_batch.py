@@ -36,6 +36,10 @@ def archive(realdata: Path, synth_stream, tmp_path_factory) -> Path:
         shutil.copy(realdata / name, dest)  # no extension: found by probing, not by name
     for i, start in enumerate((4.0, 26.0, 66.0)):
         _cut(synth_stream.video, root / "2026-06" / "主播A" / f"直播片段 {i}.mp4", start, 12.0)
+    # the same clip re-uploaded by another account: re-encoded, so different bytes (not a duplicate)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(root / "2026-06" / "主播A" / "直播片段 0.mp4"),
+                    "-c:v", "libx264", "-crf", "30", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "64k",
+                    str(root / "2026-07" / "reupload.mp4")], check=True)
     shutil.copy(realdata / REAL_VIDEOS[0], root / "2026-07" / "copy of first.mkv")  # same bytes: a duplicate
     data = synth_stream.video.read_bytes()
     (root / "2026-07" / "corrupt.mp4").write_bytes(data[: len(data) // 3])
@@ -90,17 +94,22 @@ def test_batch_kill_resume_summary_network(archive: Path, tmp_path: Path) -> Non
         assert (Path(before["case_dir"]) / "custody.jsonl").read_bytes() == custody_before[name]
     status = {k: v["status"] for k, v in rows.items()}
     print(status)
-    good = [k for k in status if k.startswith("rec_") or k.startswith("直播片段")]
-    assert len(good) == 9 and all(status[k] == "done" for k in good)
+    # the first path in sorted order is the original, the other copy the duplicate
+    pair = ["copy of first.mkv", "rec_zh_en_autocut_test001"]
+    assert sorted(status[k] for k in pair) == ["done", "duplicate"]
+    dup_name = next(k for k in pair if status[k] == "duplicate")
+    good = [k for k in status if (k.startswith("rec_") or k.startswith("直播片段") or k in pair
+                                  or k == "reupload.mp4") and k != dup_name]
+    assert len(good) == 10 and all(status[k] == "done" for k in good)
     assert status["corrupt.mp4"] == "failed" and "not a readable media file" in rows["corrupt.mp4"]["error"]
-    dup = rows["copy of first.mkv"]
-    assert dup["status"] == "duplicate" and Path(dup["duplicate_of"]).name.startswith("rec_zh_en_autocut")
+    dup = rows[dup_name]
+    assert Path(dup["duplicate_of"]).name == next(k for k in pair if k != dup_name)
     assert status["notes.txt"] == "not_video" and status["cover.jpg"] == "not_video"
     assert result["failed"] and result["failed"][0]["path"].endswith("corrupt.mp4")
     # summaries: one row per video (good + duplicate + corrupt), the same in CSV and Parquet
     csv = pd.read_csv(out / "summary.csv")
     pq = pd.read_parquet(out / "summary.parquet")
-    assert len(csv) == len(pq) == 11
+    assert len(csv) == len(pq) == 12
     assert set(csv["status"]) == {"done", "duplicate", "failed"}
     for col in ("findings", "severity_high", "brands", "strongest", "duration_s", "cluster"):
         assert col in csv.columns
@@ -114,11 +123,19 @@ def test_batch_kill_resume_summary_network(archive: Path, tmp_path: Path) -> Non
     import networkx as nx
 
     g = nx.read_graphml(out / "network.graphml")
-    assert g.number_of_nodes() == 9
-    synth_nodes = [n for n in g.nodes if "直播片段" in n]
-    clusters = {g.nodes[n]["cluster"] for n in synth_nodes}
+    assert g.number_of_nodes() == 10
+    node = {Path(n).name: n for n in g.nodes}
     print("clusters:", result["network"]["clusters"])
-    assert len(clusters) == 1 and clusters != {""}
+    # the re-upload is tied to its original by near-identical frames (and their shared terms)
+    edge = g.edges[node["直播片段 0.mp4"], node["reupload.mp4"]]
+    assert edge["near_duplicate_frames"] > 0, edge
+    # two clips selling Louis Vuitton copies (驴牌/老花 and 老花) are linked by the brand
+    link = g.get_edge_data(node["直播片段 0.mp4"], node["直播片段 2.mp4"])
+    assert link and "Louis Vuitton" in link["brands"], link
+    cl = g.nodes[node["直播片段 0.mp4"]]["cluster"]
+    assert cl and g.nodes[node["reupload.mp4"]]["cluster"] == cl == g.nodes[node["直播片段 2.mp4"]]["cluster"]
+    # a cartoon with music has nothing in common with them
+    assert g.nodes[node["rec_webm_big_buck_bunny_0_30"]]["cluster"] != cl
     assert (out / "network.png").stat().st_size > 10_000
 
 

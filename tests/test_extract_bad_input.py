@@ -122,3 +122,11 @@ def test_video_without_audio(synth_stream, tmp_path: Path) -> None:
     # a rerun is a no-op, including the stage that had nothing to do
     again = run_lsf("extract", f, "-C", tmp_path / "case", "--json")
     assert all(s["skipped"] for s in json.loads(again.stdout)["stages"])
+
+
+def test_still_image_is_not_a_video(realdata: Path, tmp_path: Path) -> None:
+    f = tmp_path / "product.mp4"
+    shutil.copy(realdata / "img_iconic_arla_milk.jpg", f)
+    proc = run_lsf("extract", f, "-C", tmp_path / "case")
+    assert_clean_error(proc, expect="still image")
+    assert no_case_left(tmp_path)

@@ -120,10 +120,11 @@ def _batch_human(r: dict[str, Any]) -> str:
 @click.option("--retry-failed", is_flag=True, help="With --resume: try failed videos again.")
 @click.option("--cluster", metavar="ADDRESS", help="Run cases on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
 @click.option("--job-timeout", type=float, help="Give up on one video after this many seconds.")
+@click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Report formats per case.")
 @_analyze_options
 @common_options
 def batch(source: Path, out: Path, workers: int, resume: bool, retry_failed: bool, cluster: str | None,
-          job_timeout: float | None, pages: tuple[Path, ...], chats: tuple[Path, ...],
+          job_timeout: float | None, formats: str, pages: tuple[Path, ...], chats: tuple[Path, ...],
           rules_dirs: tuple[Path, ...], model: Path | None, language: str, backend: str | None) -> None:
     """Analyze every video under SOURCE (a folder, or a text file listing paths) into OUT.
 
@@ -137,7 +138,7 @@ def batch(source: Path, out: Path, workers: int, resume: bool, retry_failed: boo
       lsf batch /archive/2026-06 -o out/june --resume
       lsf batch list.txt -o out/x --cluster tcp://10.0.0.5:8786
     """
-    passthrough: list[str] = ["--language", language]
+    passthrough: list[str] = ["--language", language, "--format", formats]
     for flag, vals in (("--page", pages), ("--chat", chats), ("--rules", rules_dirs)):
         for v in vals:
             passthrough += [flag, str(Path(v).absolute())]

@@ -86,7 +86,8 @@ def classify(path: Path) -> Candidate:
     try:
         probe = media.probe(path)
     except InputError as exc:
-        kind = "unreadable" if _looks_like_media(path) else "not_video"
+        still = "still image" in str(exc)
+        kind = "unreadable" if _looks_like_media(path) and not still else "not_video"
         return Candidate(path, st.st_size, st.st_mtime_ns, kind, str(exc))
     if probe.get("video_stream") is None:
         return Candidate(path, st.st_size, st.st_mtime_ns, "not_video", "no video stream", probe["duration"])

@@ -125,10 +125,23 @@ def _dask_submitter(opts: BatchOptions) -> tuple[Submit, Callable[[], None]]:
     nthreads = client.nthreads()
     threads = max(1, min(nthreads.values(), default=1))
 
+    keep: list[Any] = []  # Dask forgets a task whose future is garbage-collected
+
     def submit(video: str, case_dir: str) -> Future:
         # pure=False: rerunning the same video must really run again, not reuse a cached result
-        return client.submit(run_case_job, video, case_dir, opts.analyze_args, threads, opts.job_timeout,
+        dfut = client.submit(run_case_job, video, case_dir, opts.analyze_args, threads, opts.job_timeout,
                              pure=False, key=f"lsf-{Path(case_dir).name}-{time.time_ns()}")
+        keep.append(dfut)
+        bridge: Future = Future()  # a concurrent.futures Future, so one wait() loop serves both pools
+
+        def done(f: Any) -> None:
+            try:
+                bridge.set_result(f.result())
+            except Exception as exc:  # noqa: BLE001 - handed to the batch loop, which records it
+                bridge.set_exception(exc)
+
+        dfut.add_done_callback(done)
+        return bridge
 
     return submit, client.close
 
@@ -138,6 +151,8 @@ def run_batch(source: Path, out: Path, opts: BatchOptions, progress: Progress | 
     if opts.workers < 1:
         raise InputError("--workers must be at least 1")
     out = out.absolute()
+    if not source.exists():  # before OUT is created: a typo must not leave an empty batch behind
+        raise InputError(f"{source}: no such file or folder")
     idx_path = out / "index.sqlite"
     if idx_path.exists() and not opts.resume:
         raise InputError(f"{out} already holds a batch (index.sqlite); pass --resume to continue it")
