@@ -1,7 +1,9 @@
-"""The README's demo: build the bundled example stream (if needed) and run lsf on it.
+"""The README's demo: build the bundled example stream (if needed) and run `lsf analyze` on it.
 
 The example is a synthetic shopping stream made by ``tests/synth.py`` from the real Mandarin TTS
-lines in ``../shared/fixtures/tts_zh/`` (generated, never committed as a binary).
+lines in ``../shared/fixtures/tts_zh/`` (generated, never committed as a binary), with the
+product pages in ``examples/pages/``, a chat log, and a brand-protection firm's own rules
+folder holding a reference logo and product photo of the made-up brand "LUXE".
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from synth import build_livestream  # noqa: E402
+from synth import build_livestream, make_brand_rules  # noqa: E402
 
 
 def main() -> int:
     stream = build_livestream(HERE / "generated")
+    rules = make_brand_rules(HERE / "generated" / "brand-rules")
     lsf = Path(sys.executable).with_name("lsf")
     case = REPO / "cases" / "demo"
     print(f"example video: {stream.video}")
-    steps = [[str(lsf), "extract", str(stream.video), "-C", str(case)]]
-    for cmd in steps:
-        print("$ " + " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)), flush=True)
+    analyze = [str(lsf), "analyze", str(stream.video), "-C", str(case), "--rules", str(rules),
+               "--chat", str(HERE / "chat.jsonl")]
+    for page in sorted((HERE / "pages").glob("*.html")):
+        analyze += ["--page", str(page)]
+    for cmd in (analyze, [str(lsf), "verify", str(case)]):
+        print("\n$ lsf " + " ".join(c if " " not in c else repr(c) for c in cmd[1:]), flush=True)
         rc = subprocess.call(cmd)
         if rc != 0:
             return rc
-    print(f"\ncase folder: {case}")
+    print(f"\ncase folder: {case}\nreport: {case / 'report' / 'report.html'}")
     return 0
 
 

@@ -66,12 +66,9 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     if opts.backend:
         topts.backend = opts.backend
     stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
-    try:
-        from .vision.stage import OcrStage
-    except ImportError:  # pragma: no cover - shipped with the package
-        OcrStage = None  # noqa: N806
-    if OcrStage is not None:
-        stages.append(OcrStage())
+    from .vision.ocr import OcrStage
+
+    stages.append(OcrStage())
     if opts.chats:
         from .chat import ChatStage
 

@@ -340,6 +340,25 @@ def build_livestream(dest: Path, *, width: int = 960, height: int = 540, fps: in
     return SynthStream.load(folder)
 
 
+def _on_white(im: Image.Image) -> Image.Image:
+    bg = Image.new("RGB", im.size, (255, 255, 255))
+    bg.paste(im, (0, 0), im)
+    return bg
+
+
+def make_brand_rules(folder: Path) -> Path:
+    """A brand-protection firm's own rules folder: a reference logo and a product photo of "LUXE"."""
+    refs = Path(folder) / "references" / "LUXE"
+    if not refs.is_dir():
+        refs.mkdir(parents=True)
+        _on_white(draw_logo(240)).save(refs / "logo.png")
+        bag, logo_at = _product_sprite("bag", np.random.default_rng(11))
+        assert logo_at is not None
+        bag.alpha_composite(draw_logo(96), (logo_at[0] - 48, logo_at[1] - 48))
+        _on_white(bag).save(refs / "bag_product.png")
+    return Path(folder)
+
+
 if __name__ == "__main__":  # pragma: no cover
     out = build_livestream(Path(sys.argv[1] if len(sys.argv) > 1 else "."))
     print(out.video)
