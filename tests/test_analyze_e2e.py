@@ -41,6 +41,8 @@ def test_analyze_every_kind(synth_stream, tmp_path: Path) -> None:
                 "logo_match", "spec_mismatch", "price_anomaly", "viewer_doubt"}
     assert expected <= kinds, f"missing kinds: {expected - kinds}"
     assert {"speech", "screen", "frame", "chat"} <= {f["source"] for f in findings}
+    # a viewer's chat message is never taken as the seller's claim
+    assert not [f for f in findings if f["kind"] in ("spec_mismatch", "price_anomaly") and f["source"] == "chat"]
     for f in findings:
         assert f["start"] is None or 0 <= f["start"] <= synth_stream.duration + 0.5, f
         for ev in f.get("evidence") or []:

@@ -144,8 +144,13 @@ class _Context:
         return self.clauses[best[1]][5] if best else set()
 
 
+# What the seller says, shows or holds up implies a brand; a viewer's chat message does not
+# ("H家的皮带还有吗" is a question, not the stream's claim).
+SELLER_SOURCES = {"speech", "screen", "frame", "page"}
+
+
 def _implied_brands(prior: list[Finding]) -> list[Finding]:
-    return [f for f in prior if f.kind in BRAND_KINDS and f.brand]
+    return [f for f in prior if f.kind in BRAND_KINDS and f.brand and f.source in SELLER_SOURCES]
 
 
 @register

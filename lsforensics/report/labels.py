@@ -47,6 +47,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "logo_match": ("商标/商品比对", "Reference logo or product visible"),
     "spec_mismatch": ("宣称与商品页不符", "Claim contradicts the product page"),
     "price_anomaly": ("价格异常", "Price anomaly"),
+    "viewer_doubt": ("观众质疑真伪", "Viewer doubts authenticity (chat)"),
 }
 
 SOURCES: dict[str, tuple[str, str]] = {
