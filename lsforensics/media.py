@@ -68,6 +68,7 @@ def probe(path: Path) -> dict[str, Any]:
         data = ffmpeg.probe(str(path))
     except ffmpeg.Error as exc:
         msg = _last_error_line(exc.stderr.decode("utf-8", "replace") if exc.stderr else "")
+        msg = msg.replace(f"{path}: ", "")  # ffprobe repeats the path; say it once
         raise InputError(f"{path}: not a readable media file ({msg})") from None
     except FileNotFoundError:
         raise StageError("ffprobe not found: install ffmpeg (the README's set-up does)") from None

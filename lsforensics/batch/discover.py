@@ -88,7 +88,7 @@ def classify(path: Path) -> Candidate:
     except InputError as exc:
         still = "still image" in str(exc)
         kind = "unreadable" if _looks_like_media(path) and not still else "not_video"
-        return Candidate(path, st.st_size, st.st_mtime_ns, kind, str(exc))
+        return Candidate(path, st.st_size, st.st_mtime_ns, kind, str(exc).removeprefix(f"{path}: "))
     if probe.get("video_stream") is None:
         return Candidate(path, st.st_size, st.st_mtime_ns, "not_video", "no video stream", probe["duration"])
     return Candidate(path, st.st_size, st.st_mtime_ns, "video", None, probe["duration"])

@@ -111,6 +111,7 @@ def _draw(g: nx.Graph, membership: dict[str, str], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fp = _cjk_font()
     fig, ax = plt.subplots(figsize=(10, 7), dpi=110)
     if g.number_of_nodes():
         pos = nx.spring_layout(g, seed=0, weight="weight")
@@ -120,14 +121,28 @@ def _draw(g: nx.Graph, membership: dict[str, str], path: Path) -> None:
                                width=[0.5 + g.edges[e]["weight"] * 0.5 for e in g.edges])
         nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[200 + 40 * g.nodes[n]["findings"] for n in g.nodes],
                                node_color=[colour.get(membership.get(n), (0.7, 0.7, 0.7, 1)) for n in g.nodes])
-        nx.draw_networkx_labels(g, pos, ax=ax, font_size=7,
-                                labels={n: g.nodes[n]["label"][:24] for n in g.nodes})
+        for n, (x, y) in pos.items():  # by hand: networkx labels take no font file, names are Chinese
+            ax.text(x, y, g.nodes[n]["label"][:24], fontsize=7, ha="center", va="center", fontproperties=fp)
     ax.set_title(f"Streams linked by shared brands, code-words, references and frames "
                  f"({g.number_of_nodes()} streams, {len(set(membership.values()))} clusters)", fontsize=9)
     ax.axis("off")
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
     plt.close(fig)
+
+
+def _cjk_font() -> Any:
+    """Stream names are Chinese: draw them with the CJK font the PDF report embeds."""
+    from matplotlib.font_manager import FontProperties
+
+    from ..errors import InputError
+    from ..report.pdf import find_cjk_font
+
+    try:
+        path, _ = find_cjk_font()
+    except InputError:
+        return None
+    return FontProperties(fname=path, size=7)
 
 
 def network_json(g: nx.Graph) -> dict[str, Any]:
