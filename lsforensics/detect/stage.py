@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,15 @@ class DetectStage(Stage):
         return sorted(paths.values(), key=lambda p: case.rel(p))
 
     def outputs(self, case: Case) -> list[Path]:
-        return [case.findings_json]
+        # Detectors save evidence crops under evidence/: they are this stage's outputs too.
+        return [case.findings_json, case.root / "evidence"]
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
         if not case.source_json.exists():
             raise InputError(f"{case.root} has no source.json: run `lsf extract` first")
         source_sha = case.source.get("sha256", "")
+        # Crops of an earlier run may belong to findings that no longer exist: start clean.
+        shutil.rmtree(case.root / "evidence", ignore_errors=True)
         findings: list[Finding] = []
         task = progress.task("detect", total=len(self.detectors))
         per_detector: dict[str, int] = {}

@@ -1,0 +1,400 @@
+"""Masked-logo detection: tape, stickers, blur and mosaic over a region of a product.
+
+No detector weights exist offline, so this is classical vision, built on what makes a cover
+patch different from the rest of a livestream frame:
+
+* **Cover patches (tape, sticker)** are much *flatter* than the surface they sit on and meet it
+  at a colour step: low local Laplacian energy inside, a textured ring around, a uniform colour
+  different from the ring's. They are convex rectangles or discs.
+* **Blur boxes** also lose the fine texture of the surface (low Laplacian energy inside while the
+  ring stays textured) but not its colour variation: a blurred logo is smeared, not removed.
+* **Mosaic** is piecewise constant on a square lattice: gradient energy sits on straight lines
+  every ``b`` pixels, with about the same ``b`` in both directions.
+
+The ring test is what keeps flat things of the scene away: a plain wall, a defocused room, a sky,
+a flat-shaded cartoon are flat *and* surrounded by flat; a price sticker carries text and is not
+flat; an object of the scene borders different things on different sides, while a cover is
+surrounded by the one product it sits on. A second, looser pass finds covers with a faint
+texture of their own (paper tape) and requires the carrier surface to be an object inside the
+picture rather than the backdrop. Tracking over frames (``lsforensics.detect.visual``) then asks
+whether a candidate persists and moves with the product, which is what makes it evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+MIN_BLOCK = 7  # smallest mosaic block (work pixels) we claim to recognise
+WORK_SIDE = 960  # analysis long side: logos stay > 30 px and mosaic blocks >= 7 px at this size
+
+
+@dataclass(frozen=True)
+class MaskParams:
+    detail_low: float = 8.0  # local Laplacian energy (grey levels) below which a pixel is "flat"
+    detail_low_textured: float = 26.0  # second pass: covers with a faint texture of their own
+    min_detail_ratio_textured: float = 2.0  # ... on a product with at least twice that texture
+    detail_textured: float = 5.0  # ring pixels at or above this count as textured surface
+    min_area: float = 0.0015  # region area as a fraction of the frame
+    max_area: float = 0.10
+    min_ring_textured: float = 0.6  # share of the ring that must be textured (on a product, not a wall)
+    min_detail_ratio: float = 3.5  # ring detail / inside detail
+    flat_std: float = 7.0  # grey std inside a cover patch
+    cover_step: float = 18.0  # Lab distance between a cover's colour and the ring's
+    mosaic_score: float = 0.45  # lattice concentration in x and y (0 random .. 1 perfect)
+    mosaic_step: float = 4.0  # mean grey step across block edges
+    min_regularity: float = 0.86  # IoU of the region with its best rectangle or ellipse
+    max_ring_spread: float = 22.0  # Lab spread of the ring's sectors (one surface around)
+    min_blur_area: float = 0.004  # blur boxes over a logo: at least ~45x45 px in a 960x540 frame
+    carrier_color_tol: float = 14.0  # Lab distance that still counts as the same surface
+    carrier_max_area: float = 0.4  # a product occupies less of the frame than this
+    min_edit_box_area: float = 0.005  # a blur box straddling a product edge must be at least this big
+
+
+@dataclass
+class MaskRegion:
+    kind: str  # tape | sticker | blur | mosaic
+    box: list[float]  # [x, y, w, h] in the pixels of the image passed in
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _work(bgr: np.ndarray) -> tuple[np.ndarray, float]:
+    long_side = max(bgr.shape[:2])
+    if long_side <= WORK_SIDE:
+        return bgr, 1.0
+    f = WORK_SIDE / long_side
+    return cv2.resize(bgr, (round(bgr.shape[1] * f), round(bgr.shape[0] * f)), interpolation=cv2.INTER_AREA), f
+
+
+def detail_map(gray: np.ndarray) -> np.ndarray:
+    """Local high-frequency energy: mean |Laplacian| over a 9x9 window."""
+    lap = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=3))
+    return cv2.blur(lap, (9, 9))
+
+
+def _components(low: np.ndarray, min_core: int) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Connected flat regions big enough to matter, with thin bridges cut.
+
+    A patch touching a flat wall through a gap in the texture would merge with it; eroding,
+    labelling the cores and growing each core back inside the flat mask keeps them apart.
+    """
+    k7 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    core = cv2.erode(low, k7)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core, connectivity=4)
+    keep = [i for i in range(1, n) if stats[i][4] >= min_core]
+    labels = cv2.dilate(labels.astype(np.float32), k7).astype(np.int32) * low
+    stats = stats.copy()
+    for i in keep:
+        ox, oy = max(0, int(stats[i][0]) - 4), max(0, int(stats[i][1]) - 4)
+        ys_, xs_ = np.nonzero(labels[oy:stats[i][1] + stats[i][3] + 4, ox:stats[i][0] + stats[i][2] + 4] == i)
+        if ys_.size:
+            stats[i] = [xs_.min() + ox, ys_.min() + oy, int(np.ptp(xs_)) + 1, int(np.ptp(ys_)) + 1, ys_.size]
+    return keep, labels, stats
+
+
+def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: MaskParams,
+                     reasons: list[tuple[list[float], str]] | None = None) -> list[MaskRegion]:
+    lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (0, 0), 1.5), cv2.COLOR_BGR2Lab).astype(np.float32)
+    out: list[MaskRegion] = []
+    min_core = int(0.3 * p.min_area * gray.size)
+    # Two passes: "no texture at all" finds blur boxes and flat covers; "much less texture than
+    # around it" finds covers that have a faint texture of their own (paper tape, matte stickers)
+    # on a strongly textured product, and only covers: blur needs the first pass's evidence.
+    for level, min_ratio, covers_only in ((p.detail_low, p.min_detail_ratio, False),
+                                          (p.detail_low_textured, p.min_detail_ratio_textured, True)):
+        keep, labels, stats = _components((detail < level).astype(np.uint8), min_core)
+        for i in keep:
+            r = _assess(i, labels, stats, bgr, gray, detail, lab, p, min_ratio, covers_only)
+            if isinstance(r, MaskRegion):
+                if all(box_iou(r.box, o.box) < 0.3 for o in out):
+                    out.append(r)
+            elif reasons is not None and r:
+                reasons.append(([float(v) for v in stats[i][:4]], f"level {level}: {r}"))
+    return out
+
+
+def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray,
+            lab: np.ndarray, p: MaskParams, min_ratio: float, covers_only: bool) -> MaskRegion | str:
+    """One flat region -> a MaskRegion, or the reason it is not one."""
+    h, w = gray.shape
+    x, y, bw, bh, area = (int(v) for v in stats[i])
+    frac = area / float(h * w)
+    if not (p.min_area <= frac <= p.max_area):
+        return ""  # too small/large: not worth a reason line (there are thousands)
+    if x <= 2 or y <= 2 or x + bw >= w - 2 or y + bh >= h - 2:
+        return "touches the frame edge (background)"
+    if not 0.25 <= bw / bh <= 4.0 or area / (bw * bh) < 0.5:
+        return f"elongated or sparse (aspect {bw / bh:.2f}, fill {area / (bw * bh):.2f})"
+    x0, y0 = max(0, x - 40), max(0, y - 40)
+    x1, y1 = min(w, x + bw + 40), min(h, y + bh + 40)
+    comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+    contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contour = max(contours, key=cv2.contourArea)
+    solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
+    if solidity < 0.8:
+        return f"not convex (solidity {solidity:.2f})"
+    regular = _regularity(comp, contour)
+    if regular < p.min_regularity:
+        return f"not a rectangle or disc (regularity {regular:.2f})"
+    # The 9x9 detail window eats ~4 px of the patch at its border; give them back.
+    grown = cv2.dilate(comp, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    r = int(max(6, 0.12 * np.sqrt(area)))
+    outer = cv2.dilate(grown, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    ring = (outer > 0) & ~(cv2.dilate(grown, np.ones((5, 5), np.uint8)) > 0)
+    inside = cv2.erode(comp, np.ones((5, 5), np.uint8)) > 0
+    if ring.sum() < 20 or inside.sum() < 20:
+        return "too thin"
+    d = detail[y0:y1, x0:x1]
+    ring_detail = float(np.median(d[ring]))
+    in_detail = float(np.median(d[inside]))
+    ring_textured = float((d[ring] >= max(p.detail_textured, 2 * in_detail)).mean())
+    L = lab[y0:y1, x0:x1]
+    spread, half_spread = _ring_spread(L, ring, grown)
+    # An editor's blur box is an axis-aligned rectangle and may straddle a product edge (half the
+    # ring on the product is enough); anything else must be surrounded by one surface.
+    rect = cv2.minAreaRect(contour)
+    axis_rect = regular >= p.min_regularity and min(abs(rect[2]) % 90, 90 - abs(rect[2]) % 90) <= 3
+    g = gray[y0:y1, x0:x1]
+    in_std = float(cv2.GaussianBlur(g, (0, 0), 1.0)[inside].std())
+    step = float(np.linalg.norm(L[inside].mean(0) - L[ring].mean(0)))
+    uniform = in_std <= p.flat_std and step >= p.cover_step
+    edit_box = (axis_rect and half_spread <= p.max_ring_spread and not covers_only and not uniform
+                and frac >= p.min_edit_box_area)
+    if spread > p.max_ring_spread and not edit_box:
+        return (f"ring crosses several surfaces (spread {spread:.1f}, half {half_spread:.1f}, "
+                f"regularity {regular:.2f}, angle {rect[2]:.1f})")
+    ratio = ring_detail / max(in_detail, 0.5)
+    if ring_textured < p.min_ring_textured or ratio < min_ratio:
+        return f"surroundings not more textured (ring textured {ring_textured:.2f}, ratio {ratio:.1f})"
+    ry, rx = np.nonzero(ring)
+    if covers_only and _carrier_is_backdrop(lab, ry + y0, rx + x0, p):
+        # A faintly textured patch is only told from a poster on a wall by what carries it: a
+        # product is an object inside the picture, the backdrop runs to the frame's edges.
+        return "the surface around it is the backdrop (reaches the frame edge), not a product"
+    gx, gy, gw, gh = cv2.boundingRect(grown)
+    box = [float(gx + x0), float(gy + y0), float(gw), float(gh)]
+    scores = {"pass": 2 if covers_only else 1, "ring_detail": round(ring_detail, 1),
+              "ring_textured": round(ring_textured, 3), "detail_ratio": round(ratio, 2),
+              "inside_std": round(in_std, 2), "color_step": round(step, 1), "solidity": round(solidity, 3),
+              "area_frac": round(frac, 4), "regularity": round(regular, 3), "ring_spread": round(spread, 1)}
+    if uniform:
+        fill = area / (bw * bh)
+        hsv = cv2.cvtColor(bgr[y:y + bh, x:x + bw], cv2.COLOR_BGR2HSV)
+        sat = float(hsv[..., 1][inside[y - y0:y - y0 + bh, x - x0:x - x0 + bw]].mean())
+        # Discs fill ~pi/4 of their box; saturated colours are typical of stickers, not tape.
+        kind = "sticker" if (fill < 0.83 and 0.8 < bw / bh < 1.25) or sat > 120 else "tape"
+        conf = 0.55 + 0.15 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
+            + 0.15 * min(1.0, (step - p.cover_step) / 40) + 0.1 * min(1.0, (p.flat_std - in_std) / p.flat_std)
+        return MaskRegion(kind, box, round(min(conf, 0.95), 3), scores)
+    if frac < p.min_blur_area:
+        return f"too small for a blur box ({frac:.4f} of the frame)"
+    if covers_only or (edit_box and spread > p.max_ring_spread and ratio < 5):
+        return f"not a uniform cover, not a clear blur box (std {in_std:.1f}, colour step {step:.1f})"
+    # Texture gone but not a uniform patch: a blur box (a blurred logo smears, not removes, colour).
+    conf = 0.45 + 0.2 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
+        + 0.2 * min(1.0, (ratio - p.min_detail_ratio) / 6)
+    return MaskRegion("blur", box, round(min(conf, 0.9), 3), scores)
+
+
+def _carrier_is_backdrop(lab: np.ndarray, ring_y: np.ndarray, ring_x: np.ndarray, p: MaskParams) -> bool:
+    """Whether the surface around a candidate (pixels of the ring's colour connected to the ring)
+    reaches the frame edge or covers a large part of the frame."""
+    ring_vals = lab[ring_y, ring_x]
+    med = np.median(ring_vals, 0)
+    same = (np.linalg.norm(lab - med, axis=2) <= p.carrier_color_tol).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(same, connectivity=4)
+    ids = labels[ring_y, ring_x]
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return True  # the ring has no single colour: no carrier surface at all
+    i = int(np.bincount(ids).argmax())
+    h, w = same.shape
+    x, y, bw, bh, area = (int(v) for v in stats[i])
+    return x <= 1 or y <= 1 or x + bw >= w - 1 or y + bh >= h - 1 or area > p.carrier_max_area * h * w
+
+
+def _regularity(comp: np.ndarray, contour: np.ndarray) -> float:
+    """Mask IoU of a region with its minimum-area rectangle or its fitted ellipse, whichever is higher."""
+    m = comp > 0
+    best = 0.0
+    rect = np.zeros_like(comp)
+    cv2.fillPoly(rect, [cv2.boxPoints(cv2.minAreaRect(contour)).astype(np.int32)], 1)
+    best = max(best, float((m & (rect > 0)).sum() / max(1, (m | (rect > 0)).sum())))
+    if len(contour) >= 5:
+        ell = np.zeros_like(comp)
+        cv2.ellipse(ell, cv2.fitEllipse(contour), 1, -1)
+        best = max(best, float((m & (ell > 0)).sum() / max(1, (m | (ell > 0)).sum())))
+    return best
+
+
+def _ring_spread(lab: np.ndarray, ring: np.ndarray, region: np.ndarray) -> tuple[float, float]:
+    """Lab distance of the ring's 16 sector medians from its median colour: (second largest, median).
+
+    A cover on a product is surrounded by that product on every side (max small); an object of
+    the scene borders different things on different sides.
+    """
+    ys, xs = np.nonzero(region)
+    cy, cx = ys.mean(), xs.mean()
+    ry, rx = np.nonzero(ring)
+    ang = ((np.arctan2(ry - cy, rx - cx) + np.pi) / (2 * np.pi) * 16).astype(int) % 16
+    vals = lab[ry, rx]
+    med = np.median(vals, 0)
+    dists = []
+    for s in range(16):
+        sel = ang == s
+        if sel.sum() >= 5:  # sector medians: stitching or a logo edge in the ring does not count
+            dists.append(float(np.linalg.norm(np.median(vals[sel], 0) - med)))
+    if len(dists) < 8:
+        return float("inf"), float("inf")
+    return float(np.sort(dists)[-2]), float(np.median(dists))  # one odd sector (a seam, a stitch) is allowed
+
+
+def _lines(energy: np.ndarray, min_lines: int = 3) -> tuple[float, float] | None:
+    """Evenly spaced step lines along one axis of a tile: (concentration, spacing) or None.
+
+    ``energy[k]`` is the summed step size at column (row) ``k``. Pixelation puts the steps on
+    block borders that run straight through the tile at a regular spacing; JPEG ringing spreads
+    a little energy into the neighbouring pixels, but the border column stays the local maximum.
+    Resize-based pixelation alternates b and b+1, and two equal neighbouring blocks hide a
+    border, so gaps of about 2b and 3b are allowed.
+    """
+    n = energy.size
+    if energy.max() <= 0:
+        return None
+    win = energy.copy()  # running max over +-3 samples (a local-maximum test)
+    for k in (1, 2, 3):
+        win[k:] = np.maximum(win[k:], energy[:-k])
+        win[:-k] = np.maximum(win[:-k], energy[k:])
+    peaks = np.nonzero((energy >= win) & (energy >= 0.2 * energy.max()))[0]
+    if peaks.size < min_lines:
+        return None
+    gaps = np.diff(peaks)
+    base = float(np.min(gaps))
+    if base < MIN_BLOCK:
+        return None  # finer "lattices" are everywhere in natural texture and JPEG blocking
+    ok = [g for g in gaps if min(abs(g - k * base) for k in (1, 2, 3)) <= 1.5 + 0.1 * g]
+    if len(ok) < max(min_lines - 1, 0.8 * gaps.size):
+        return None
+    on = np.zeros(n, bool)
+    for d in (-1, 0, 1):
+        on[np.clip(peaks + d, 0, n - 1)] = True
+    conc = float(energy[on].sum() / energy.sum())
+    return conc, base
+
+
+def _mosaic_candidates(gray: np.ndarray, p: MaskParams) -> list[MaskRegion]:
+    h, w = gray.shape
+    tile, stride = 64, 24
+    if h < tile or w < tile:
+        return []
+    gx = np.abs(np.diff(gray, axis=1))
+    gy = np.abs(np.diff(gray, axis=0))
+    gx = np.pad(gx, ((0, 0), (0, 1)))
+    gy = np.pad(gy, ((0, 1), (0, 0)))
+    # Cheap pre-filter: a pixelated tile is mostly flat inside blocks yet has strong steps.
+    flat = ((gx < 2.0) & (gy < 2.0)).astype(np.float32)
+    strong = ((gx > 4) | (gy > 4)).astype(np.float32)
+    flat_frac = cv2.boxFilter(flat, -1, (tile, tile), normalize=True, borderType=cv2.BORDER_CONSTANT)
+    strong_frac = cv2.boxFilter(strong, -1, (tile, tile), normalize=True, borderType=cv2.BORDER_CONSTANT)
+    hit = np.zeros((h, w), np.uint8)
+    found: list[tuple[int, int, float, float]] = []
+    half = tile // 2
+    for y in range(0, h - tile + 1, stride):
+        for x in range(0, w - tile + 1, stride):
+            cy, cx = y + half, x + half
+            if flat_frac[cy, cx] < 0.45 or strong_frac[cy, cx] < 0.02:
+                continue
+            tx, ty = gx[y:y + tile, x:x + tile], gy[y:y + tile, x:x + tile]
+            lx = _lines(tx.sum(0))
+            ly = _lines(ty.sum(1))
+            if lx is None or ly is None or abs(lx[1] - ly[1]) > 2:
+                continue
+            conc = min(lx[0], ly[0])
+            step = float(np.percentile(tx[tx >= 2], 90)) if (tx >= 2).any() else 0.0
+            if conc < p.mosaic_score or step < p.mosaic_step:
+                continue
+            hit[y:y + tile, x:x + tile] = 1
+            found.append((x, y, conc, (lx[1] + ly[1]) / 2))
+    if not found:
+        return []
+    out: list[MaskRegion] = []
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(hit, connectivity=4)
+    for i in range(1, n):
+        x, y, bw, bh, _area = (int(v) for v in stats[i])
+        members = [f for f in found if labels[f[1] + half, f[0] + half] == i]
+        if len(members) < 2:
+            continue  # one tile can be a chance grid (tiles, a checked shirt); pixelation spans more
+        b = float(np.median([f[3] for f in members]))
+        box = _refine_mosaic(gray, [x, y, bw, bh], b)
+        if box is None:
+            continue
+        frac = box[2] * box[3] / float(h * w)
+        if frac < p.min_area / 2 or frac > 0.5:
+            continue
+        score = float(np.mean([f[2] for f in members]))
+        conf = 0.6 + 0.3 * min(1.0, (score - p.mosaic_score) / (1 - p.mosaic_score)) + 0.05 * min(1.0, len(members) / 6)
+        out.append(MaskRegion("mosaic", box, round(min(conf, 0.95), 3),
+                              {"lattice": round(score, 3), "block_px": round(b, 1), "tiles": len(members)}))
+    return out
+
+
+def _refine_mosaic(gray: np.ndarray, box: list[int], b: float) -> list[float] | None:
+    """Tighten a tile-union box to the extent of the block-border lines inside it."""
+    x, y, bw, bh = box
+    roi = gray[y:y + bh, x:x + bw]
+    gx = np.abs(np.diff(roi, axis=1)) >= 1
+    gy = np.abs(np.diff(roi, axis=0)) >= 1
+    # Border lines of the pixelated area: columns/rows where steps run over a long stretch.
+    cols = np.nonzero(gx.mean(0) >= 0.3)[0]
+    rows = np.nonzero(gy.mean(1) >= 0.3)[0]
+    if cols.size < 2 or rows.size < 2:
+        return None
+    bi = int(round(b))
+    x0, x1 = max(0, int(cols.min()) - bi + 1), min(bw, int(cols.max()) + bi + 1)
+    y0, y1 = max(0, int(rows.min()) - bi + 1), min(bh, int(rows.max()) + bi + 1)
+    if x1 - x0 < 2 * bi or y1 - y0 < 2 * bi:
+        return None
+    return [float(x + x0), float(y + y0), float(x1 - x0), float(y1 - y0)]
+
+
+def find_masked_regions(bgr: np.ndarray, params: MaskParams | None = None,
+                        reasons: list[tuple[list[float], str]] | None = None) -> list[MaskRegion]:
+    """Candidate masked regions of one image (a frame or a product-page image), best first.
+
+    ``reasons``, when given, collects (box, why it was rejected) for flat regions that were
+    considered and dropped: what an examiner asks when a visible cover was not reported.
+    """
+    p = params or MaskParams()
+    work, f = _work(bgr)
+    gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    detail = detail_map(gray)
+    regions = _mosaic_candidates(gray, p) + _flat_candidates(work, gray, detail, p, reasons)
+    regions = _nms(regions)
+    if f != 1.0:
+        for r in regions:
+            r.box = [round(v / f, 1) for v in r.box]
+    return sorted(regions, key=lambda r: -r.confidence)
+
+
+def box_iou(a: list[float], b: list[float]) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
+    ih = max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _nms(regions: list[MaskRegion], thr: float = 0.3) -> list[MaskRegion]:
+    keep: list[MaskRegion] = []
+    for r in sorted(regions, key=lambda r: -r.confidence):
+        if all(box_iou(r.box, k.box) < thr for k in keep):
+            keep.append(r)
+    return keep
