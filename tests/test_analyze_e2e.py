@@ -64,3 +64,21 @@ def test_analyze_every_kind(synth_stream, tmp_path: Path) -> None:
     assert verify.returncode == 0, verify.stdout[-1500:]
     sums = subprocess.run(["sha256sum", "-c", "--quiet", "manifest.sha256"], cwd=case, capture_output=True, text=True)
     assert sums.returncode == 0, sums.stdout + sums.stderr
+
+
+@pytest.mark.slow
+def test_audio_only_recording(realdata: Path, tmp_path: Path) -> None:
+    """A sound-only recording (m4a) goes through every stage: no frames, no OCR, a real transcript."""
+    src = tmp_path / "call.m4a"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(realdata / "zh_aishell1_BAC009S0724W0121.wav"), "-c:a", "aac",
+                    str(src)], check=True)
+    case = tmp_path / "case"
+    cmd = [str(LSF), "analyze", str(src), "-C", str(case), "--format", "json", "--json"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert first.returncode == 0, first.stderr
+    assert json.loads((case / "ocr.json").read_text()) == []
+    assert not (case / "media" / "frames.json").exists()
+    text = "".join(s["text"] for s in json.loads((case / "transcript.json").read_text())["segments"])
+    assert "广州" in text, text
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    assert all(s["skipped"] for s in json.loads(again.stdout)["stages"])

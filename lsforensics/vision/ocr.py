@@ -233,12 +233,17 @@ class OcrStage(Stage):
         return {**asdict(self.p), "engine": "rapidocr", "engine_version": OcrEngine.version()}
 
     def inputs(self, case: Case) -> list[Path]:
-        return [case.frames_json, case.frames_dir]
+        # An audio-only source has no frames: its finished state is an empty ocr.json.
+        return [p for p in (case.frames_json, case.frames_dir) if p.exists()] or [case.source_json]
 
     def outputs(self, case: Case) -> list[Path]:
         return [case.ocr_json]
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        if not case.frames_json.exists() and case.source_json.exists() \
+                and case.source["probe"].get("video_stream") is None:
+            atomic_write_json(case.ocr_json, [])  # an audio-only source: nothing on screen
+            return {"frames": 0, "note": "source has no video stream"}
         case.require(case.frames_json, "extract")
         frames = case.read_json(case.frames_json)
         if not isinstance(frames, list):
