@@ -31,7 +31,12 @@ stamp=".venv/.lsf-installed-$(cat pyproject.toml scripts/bootstrap.sh | sha256su
 if [ ! -f "$stamp" ]; then
   echo "bootstrap: installing Python packages into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  # torch first and pinned: 2.13.0 is the local CPU wheel; any other version pulls GBs of CUDA.
+  .venv/bin/python -m pip install -q torch==2.13.0
+  .venv/bin/python -m pip install -q -e ".[dev,asr-extra]"
+  # openai-whisper without its declared deps (~1 GB of triton that CPU inference never uses);
+  # its real needs (tiktoken, numba, more-itertools, torch) come with the asr-extra extra.
+  .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
   rm -f .venv/.lsf-installed-*
   touch "$stamp"
 fi

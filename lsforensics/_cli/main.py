@@ -82,10 +82,19 @@ def cli(ctx: click.Context, operator: str | None) -> None:
 
 
 def _register() -> None:
-    from . import extract
+    from . import analyze, extract
 
     cli.add_command(extract.extract)
+    cli.add_command(analyze.analyze)
+    cli.add_command(analyze.batch)
     from .transcribe import transcribe; cli.add_command(transcribe)  # noqa: E702, I001
+    from .claims import claims; cli.add_command(claims)  # noqa: E702, I001
+    from .report import report; cli.add_command(report)  # noqa: E702, I001
+    from .verify import verify; cli.add_command(verify)  # noqa: E702, I001
+    from .keygen import keygen; cli.add_command(keygen)  # noqa: E702, I001
+    from .stamp import stamp; cli.add_command(stamp)  # noqa: E702, I001
+    from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
+    from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
 
 
 _register()

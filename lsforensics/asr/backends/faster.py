@@ -1,0 +1,68 @@
+"""faster-whisper (CTranslate2) backend: the default, int8 on CPU."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ...errors import InputError
+from ..types import Segment, Word
+from .base import Backend, DecodeOptions
+
+VAD_PARAMETERS = {"threshold": 0.5, "min_silence_duration_ms": 500, "speech_pad_ms": 300, "max_speech_duration_s": 30}
+
+
+class FasterWhisperBackend(Backend):
+    name = "faster-whisper"
+    formats = ("ct2",)
+
+    def __init__(self, model, threads: int = 0, compute_type: str = "int8"):  # noqa: ANN001
+        super().__init__(model, threads)
+        if model.format != "ct2":
+            raise InputError(f"--backend faster-whisper needs a CTranslate2 model folder, got a {model.format} model")
+        from faster_whisper import WhisperModel
+
+        self.compute_type = compute_type
+        try:
+            self._m = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
+                                   cpu_threads=threads or min(4, os.cpu_count() or 1), local_files_only=True)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise InputError(f"--model {model.path}: cannot load CTranslate2 model: {str(exc).splitlines()[0]}") from None
+        self._batched = None
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": self.name, "compute_type": self.compute_type}
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float, dict[str, float]]:
+        lang, prob, all_probs = self._m.detect_language(audio, vad_filter=True, language_detection_segments=1)
+        return lang, float(prob), {k: float(v) for k, v in (all_probs or [])[:5]}
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], float]:
+        import ctranslate2
+
+        ctranslate2.set_random_seed(0)  # temperature-fallback sampling must be reproducible
+        kwargs = dict(
+            language=options.language, beam_size=options.beam_size, word_timestamps=options.word_timestamps,
+            vad_filter=options.vad, vad_parameters=dict(VAD_PARAMETERS), hotwords=options.hotwords,
+            initial_prompt=options.initial_prompt, temperature=list(options.temperatures),
+            condition_on_previous_text=options.condition_on_previous_text,
+        )
+        if options.max_new_tokens:
+            kwargs["max_new_tokens"] = options.max_new_tokens
+        if options.batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            if self._batched is None:
+                self._batched = BatchedInferencePipeline(self._m)
+            kwargs.pop("condition_on_previous_text")
+            gen, info = self._batched.transcribe(audio, batch_size=options.batch_size, **kwargs)
+        else:
+            gen, info = self._m.transcribe(audio, **kwargs)
+        segs = []
+        for s in gen:
+            words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or [])]
+            segs.append(Segment(float(s.start), float(s.end), s.text, words, s.text, float(s.avg_logprob),
+                                float(s.no_speech_prob), float(s.compression_ratio)))
+        speech = info.duration_after_vad if options.vad else info.duration
+        return segs, float(speech)

@@ -1,0 +1,265 @@
+"""Corroborated term recovery: a biased pass may propose lexicon terms, never write the record.
+
+Whisper base mishears Mandarin livestream slang as homophones (小香→小箱, 驴牌→鋁牌). Biasing the
+decoder with the terms (hotwords) fixes many of these but also writes terms that were never said
+(KNOWN.md). So the flow is:
+
+1. **Propose** from the unbiased record only: slide each lexicon term over the record's characters
+   (with their word times) and keep places whose syllables equal the term's up to tone and the
+   usual fuzzy pairs (zh/z, ch/c, sh/s, n/l, f/h, -n/-ng).
+2. **Re-decode** the segment around each proposed place with its terms as hotwords, and for places
+   still unconfirmed a short window (±``pad``) around them.
+3. **Corroborate**: a term counts (``accepted``) only when the biased pass wrote it at the same
+   time (±``time_tolerance``) as the pinyin-equal unbiased characters. Everything the biased pass hears is still listed as a candidate with
+   the reason it was or was not accepted, so a reader sees what was refused.
+
+The unbiased segments are never modified. Detectors turn accepted candidates into findings with
+``match: "redecode"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .backends.base import SAMPLE_RATE, Backend, DecodeOptions
+from .chinese import to_simplified
+from .pinyin import fuzzy_equal, syllable_similarity, to_pinyin
+from .types import Candidate, Segment
+
+METHOD = "hotwords-redecode+pinyin"
+# Pass 1 (all proposals) is greedy: it costs a third of beam 5 and accepted as much on the TTS set;
+# pass 2 (the few places still unconfirmed) uses beam 5, which found 莆田纯原 where greedy did not.
+BEAMS = (1, 5)
+_SKIP = re.compile(r"[\s\W_]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class RecoveryOptions:
+    # A place is proposed, and can be accepted, only when every syllable of the unbiased text is
+    # the term's syllable up to tone and the fuzzy pairs (zh/z, n/l, -n/-ng ...). Measured on the
+    # TTS set and real clips (docs/asr.md): a looser mean-similarity rule (0.75) accepted
+    # "蒂芙尼" for "的福利" while adding no correct term.
+    min_syllable_similarity: float = 0.85
+    time_tolerance: float = 0.6  # seconds between the biased and unbiased positions
+    pad: float = 1.0  # audio kept either side of a proposed place for its re-decode
+    max_terms_per_window: int = 8
+    window_s: float = 28.0
+
+
+@dataclass
+class _Char:
+    ch: str
+    start: float
+    end: float
+    py: str
+
+
+@dataclass
+class Proposal:
+    term: str
+    start: float
+    end: float
+    unbiased: str
+    similarity: float
+    segment: int
+
+
+def char_stream(segments: list[Segment]) -> list[list[_Char]]:
+    """Per segment, the characters of its words with times spread evenly over each word."""
+    out = []
+    for seg in segments:
+        chars: list[_Char] = []
+        words = seg.words or []
+        if not words and seg.text:
+            from .types import Word
+
+            words = [Word(seg.start, seg.end, seg.text, 1.0)]
+        for w in words:
+            cs = [c for c in w.word if not _SKIP.match(c)]
+            if not cs:
+                continue
+            step = max(w.end - w.start, 1e-3) / len(cs)
+            for k, c in enumerate(cs):
+                py = to_pinyin(c)
+                chars.append(_Char(c, w.start + k * step, w.start + (k + 1) * step, py[0] if py else c.lower()))
+        out.append(chars)
+    return out
+
+
+def propose(segments: list[Segment], terms: list[str], opts: RecoveryOptions) -> list[Proposal]:
+    streams = char_stream(segments)
+    found: list[Proposal] = []
+    for term in terms:
+        tp = to_pinyin(term)
+        n = len(tp)
+        if n < 2:  # one syllable matches far too much ordinary speech to be worth proposing
+            continue
+        for si, chars in enumerate(streams):
+            best: list[Proposal] = []
+            for i in range(0, len(chars) - n + 1):
+                win = chars[i:i + n]
+                text = "".join(c.ch for c in win)
+                if text == term:
+                    continue  # already in the record verbatim: nothing to recover
+                py = [c.py for c in win]
+                if fuzzy_equal(tp, py, opts.min_syllable_similarity):
+                    best.append(Proposal(term, win[0].start, win[-1].end, text, syllable_similarity(tp, py), si))
+            # keep the best proposal per overlapping place
+            best.sort(key=lambda p: -p.similarity)
+            kept: list[Proposal] = []
+            for p in best:
+                if all(p.end <= q.start or p.start >= q.end for q in kept):
+                    kept.append(p)
+            found.extend(kept)
+    return found
+
+
+def _groups(props: list[Proposal], pad: float) -> list[list[Proposal]]:
+    """Proposals whose padded windows overlap share one re-decode."""
+    groups: list[list[Proposal]] = []
+    for p in sorted(props, key=lambda p: p.start):
+        if groups and p.start - pad <= max(q.end for q in groups[-1]) + pad:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return groups
+
+
+def _find_term(chars: list[_Char], term: str) -> list[tuple[float, float, str]]:
+    text = "".join(c.ch for c in chars)
+    hits = []
+    for m in re.finditer(re.escape(term), text):
+        a, b = m.start(), m.end() - 1
+        ctx = text[max(0, a - 4): b + 5]
+        hits.append((chars[a].start, chars[b].end, ctx))
+    return hits
+
+
+def _biased_chars(backend: Backend, audio: np.ndarray, a: float, b: float, hot: list[str],
+                  language: str, beam: int) -> list[_Char]:
+    clip = audio[int(a * SAMPLE_RATE): int(b * SAMPLE_RATE)]
+    # Beam search at T=0 only (no sampling), and a token cap tied to the clip length so a decoder
+    # that starts looping the hotwords ("纯原纯原莆田…") stops early.
+    segs, _ = backend.transcribe(
+        clip, DecodeOptions(language=language, hotwords=" ".join(hot), vad=False, temperatures=(0.0,), beam_size=beam,
+                            max_new_tokens=int(10 + 8 * (b - a))))
+    for s in segs:
+        s.text = to_simplified(s.text)
+        for w in s.words:
+            w.word, w.start, w.end = to_simplified(w.word), w.start + a, w.end + a
+    return [c for cs in char_stream(segs) for c in cs]
+
+
+def _hits(bchars: list[_Char], p: Proposal, tol: float) -> list[tuple[float, float, str]]:
+    # The biased occurrence must overlap the unbiased place (± tolerance) and have a real
+    # duration: loops at a window's end get zero-length times that match anything.
+    return [h for h in _find_term(bchars, p.term)
+            if h[0] <= p.end + tol and h[1] >= p.start - tol and h[1] - h[0] >= 0.05]
+
+
+def recover_terms(
+    backend: Backend,
+    audio: np.ndarray,
+    segments: list[Segment],
+    terms: list[str],
+    language: str,
+    opts: RecoveryOptions | None = None,
+    offset: float = 0.0,
+) -> list[Candidate]:
+    """Candidates for ``terms`` in ``audio`` (times of ``segments`` are relative to the array start;
+    returned candidates are shifted by ``offset``)."""
+    opts = opts or RecoveryOptions()
+    if not terms or not segments:
+        return []
+    proposals = propose(segments, terms, opts)
+    unbiased_chars = [c for cs in char_stream(segments) for c in cs]
+    out: list[Candidate] = []
+    dur = len(audio) / SAMPLE_RATE
+
+    def hot_terms(props: list[Proposal]) -> list[str]:
+        hot: list[str] = []
+        for p in sorted(props, key=lambda p: (-len(p.term), -p.similarity)):
+            if p.term not in hot:
+                hot.append(p.term)
+        return hot[: opts.max_terms_per_window]
+
+    found: dict[int, tuple[float, float, str]] = {}  # proposal index -> biased hit
+    heard: list[tuple[list[_Char], list[str]]] = []
+
+    def try_window(idx: list[int], a: float, b: float, beam: int) -> None:
+        hot = hot_terms([proposals[i] for i in idx])
+        bchars = _biased_chars(backend, audio, a, b, hot, language, beam)
+        heard.append((bchars, hot))
+        for i in idx:
+            if proposals[i].term in hot:
+                hs = _hits(bchars, proposals[i], opts.time_tolerance)
+                if hs:
+                    found[i] = min(hs, key=lambda h: abs(h[0] - proposals[i].start))
+
+    def settled(i: int) -> bool:
+        # A place (same span) confirmed for one term is not retried for its homophones (迪家/蒂家):
+        # given all of them at once, the decoder's own choice stands. Longer/shorter terms
+        # (纯原 inside 莆田纯原) are still tried.
+        p = proposals[i]
+        return i in found or any(abs(p.start - proposals[j].start) < 0.05 and abs(p.end - proposals[j].end) < 0.05
+                                 for j in found)
+
+    # Pass 1: whole segments (natural pauses at both ends, full context), consecutive segments
+    # with proposals packed into one window of <= ``window_s``: Whisper pads every window to 30 s,
+    # so the encoder costs the same for 5 s as for 28 s and packing saves most of the time.
+    by_seg: dict[int, list[int]] = {}
+    for i, p in enumerate(proposals):
+        by_seg.setdefault(p.segment, []).append(i)
+    packs: list[tuple[float, float, list[int]]] = []
+    for si, idx in sorted(by_seg.items()):
+        a, b = max(0.0, segments[si].start - 0.2), min(dur, segments[si].end + 0.2)
+        if packs and b - packs[-1][0] <= opts.window_s and len(hot_terms(
+                [proposals[i] for i in packs[-1][2] + idx])) < opts.max_terms_per_window:
+            packs[-1] = (packs[-1][0], b, packs[-1][2] + idx)
+        else:
+            packs.append((a, b, list(idx)))
+    for a, b, idx in packs:
+        try_window(idx, a, b, BEAMS[0])
+    # Pass 2, only for places still unconfirmed: a short window around them (less room to loop).
+    # Measured on the TTS set, each pass recovers terms the other misses (docs/asr.md).
+    index = {id(p): i for i, p in enumerate(proposals)}
+    for group in _groups(proposals, opts.pad):
+        idx = [index[id(p)] for p in group if not settled(index[id(p)])]
+        if idx:
+            try_window(idx, max(0.0, min(proposals[i].start for i in idx) - opts.pad),
+                       min(dur, max(proposals[i].end for i in idx) + opts.pad), BEAMS[1])
+
+    used: set[tuple[str, float]] = set()
+    for i, p in enumerate(proposals):
+        if i not in found:
+            out.append(Candidate(p.term, p.start + offset, p.end + offset, "", p.unbiased, p.similarity, False,
+                                 METHOD, "biased pass did not write the term here"))
+            continue
+        h = found[i]
+        used.add((p.term, round(h[0], 1)))
+        # Proposals are pinyin-equal by construction; the biased pass hearing the term at the
+        # same time is the second, independent piece of evidence.
+        out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, True, METHOD,
+                             "biased pass wrote the term where the unbiased record has the same syllables"))
+    # Terms a biased pass wrote where the unbiased record has no such sounds: listed, refused.
+    seen: set[tuple[str, float]] = set()
+    for bchars, hot in heard:
+        for term in hot:
+            for h in _find_term(bchars, term):
+                key = (term, round(h[0], 1))
+                if key in used or key in seen:
+                    continue
+                seen.add(key)
+                under = [c for c in unbiased_chars if c.end > h[0] and c.start < h[1]]
+                utext = "".join(c.ch for c in under)
+                if utext == term or any(q.term == term and q.accepted and q.start - offset < h[1]
+                                        and q.end - offset > h[0] for q in out):
+                    continue
+                sim = syllable_similarity(to_pinyin(term), [c.py for c in under]) if under else 0.0
+                out.append(Candidate(term, h[0] + offset, h[1] + offset, h[2], utext, sim, False, METHOD,
+                                     "no matching sounds at this time in the unbiased record"))
+    out.sort(key=lambda c: (c.start, c.term))
+    return out

@@ -1,0 +1,105 @@
+"""``TranscribeStage`` (custody action ``transcribe``): media/audio.wav -> transcript.json/.srt/.vtt.
+
+Resumable: each finished chunk is appended to ``.transcribe.checkpoint.jsonl`` in the case root.
+The name is hidden but carries no ``.tmp-`` mark, so ``Case.clean_stale`` (run when the case is
+locked) keeps it across a kill; the stage deletes it once the final files are written. The
+checkpoint is keyed on the audio and every setting, so a rerun with other settings starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from ..case import Case, atomic_write_json, atomic_write_text
+from ..errors import InputError
+from ..progress import Progress
+from ..stage import Stage
+from .subtitles import to_srt, to_vtt
+from .transcribe import TranscribeOptions, Transcriber
+from .types import Transcript
+from .weights import ModelInfo, identify_model
+
+CHECKPOINT = ".transcribe.checkpoint.jsonl"
+
+
+def default_terms(rules_dirs: tuple[str, ...] = ()) -> tuple[list[str], str | None]:
+    """Key terms from the rules via the text lexicon, and a note when none could be had."""
+    try:
+        from ..text.lexicon import key_terms
+    except ImportError:
+        return [], "term recovery off: the text lexicon module is not installed"
+    from ..rules import load_rules
+
+    rules = load_rules(rules_dirs)  # a bad rules folder is the user's error: let it raise (exit 2)
+    try:
+        return list(key_terms(rules)), None
+    except InputError:
+        raise
+    except Exception as exc:  # a lexicon bug must not stop the record from being made
+        return [], f"term recovery off: key terms unavailable ({type(exc).__name__}: {exc})"
+
+
+class TranscribeStage(Stage):
+    name = "transcribe"
+    version = 1
+
+    def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
+                 terms: list[str] | None = None, rules_dirs: tuple[str, ...] = ()):
+        self.options = options or TranscribeOptions()
+        if self.options.language not in ("zh", "en", "auto"):
+            raise InputError(f"--language {self.options.language}: choose zh, en or auto")
+        self.model_arg = model
+        self.model: ModelInfo = identify_model(model)
+        self.terms_note: str | None = None
+        if terms is None:
+            terms, self.terms_note = default_terms(rules_dirs)
+        self.terms = sorted(set(terms))
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "model_sha256": self.model.sha256,
+            "model_format": self.model.format,
+            **self.options.to_params(),
+            "terms_sha256": hashlib.sha256("\n".join(self.terms).encode()).hexdigest(),
+            "n_terms": len(self.terms),
+        }
+
+    def inputs(self, case: Case) -> list[Path]:
+        # audio.wav is listed only when present: a source without audio is a valid, finished state.
+        return [p for p in (case.source_json, case.audio) if p.exists()] or [case.source_json]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.transcript_json, case.root / "transcript.srt", case.root / "transcript.vtt"]
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        case.require(case.source_json, "extract")
+        ckpt = case.root / CHECKPOINT
+        resumed, elapsed = 0, 0.0
+        if not case.audio.exists():
+            tr = Transcript("und", self.options.backend, self.model.to_dict(),
+                            notes=["the source has no audio stream: nothing to transcribe"],
+                            speech_duration=0.0, params=self.options.to_params())
+        else:
+            transcriber = Transcriber(self.model, self.options, self.terms)
+            progress.log(f"transcribe: {self.options.backend}, model {self.model.name}, language {self.options.language}")
+            tr = transcriber.transcribe_file(case.audio, progress=progress, checkpoint=ckpt)
+            resumed, elapsed = transcriber.resumed_chunks, transcriber.elapsed_s
+        if self.terms_note:
+            tr.notes = [n for n in tr.notes if not n.startswith("term recovery off")] + [self.terms_note]
+        doc = tr.to_dict()
+        doc["audio"] = {"path": "media/audio.wav", "present": case.audio.exists()}
+        atomic_write_json(case.transcript_json, doc)
+        atomic_write_text(case.root / "transcript.srt", to_srt(tr))
+        atomic_write_text(case.root / "transcript.vtt", to_vtt(tr))
+        ckpt.unlink(missing_ok=True)
+        return {
+            "language": tr.language, "segments": len(tr.segments), "duration": round(tr.duration, 2),
+            "speech": None if tr.speech_duration is None else round(tr.speech_duration, 2),
+            "candidates": len(tr.candidates), "accepted": sum(c.accepted for c in tr.candidates),
+            "dropped": len(tr.dropped), "notes": tr.notes,
+            "chunks": tr.params.get("chunks", 0), "resumed_chunks": resumed,
+            "elapsed_s": elapsed,
+        }

@@ -1,0 +1,96 @@
+"""Fast ASR unit tests with real components (OpenCC, pypinyin, the real WAV reader): no model load."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lsforensics.asr.audio import SR, WavReader, plan_chunks
+from lsforensics.asr.chinese import to_simplified
+from lsforensics.asr.pinyin import syllable_similarity, to_pinyin
+from lsforensics.asr.recover import RecoveryOptions, propose
+from lsforensics.asr.subtitles import to_srt, to_vtt
+from lsforensics.asr.transcribe import TranscribeOptions, guard, simplify_segment
+from lsforensics.asr.types import Candidate, Segment, Transcript, Word
+
+
+def test_t2s_converts_whisper_traditional_output():
+    # Real base-model outputs on the TTS lines (KNOWN.md), traditional -> simplified.
+    assert to_simplified("這款小箱的包包今天福利價") == "这款小箱的包包今天福利价"
+    assert to_simplified("專櫃價格兩萬多") == "专柜价格两万多"
+    assert to_simplified("And so my fellow Americans") == "And so my fellow Americans"
+
+
+def test_simplify_segment_keeps_raw_and_word_alignment():
+    words = [Word(0.0, 0.4, "這款", 0.9), Word(0.4, 0.8, "專櫃", 0.8), Word(0.8, 1.0, "價格", 0.7)]
+    seg = simplify_segment(Segment(0.0, 1.0, "這款專櫃價格", words, "這款專櫃價格"))
+    assert seg.text == "这款专柜价格"
+    assert seg.raw_text == "這款專櫃價格"
+    assert [w.word for w in seg.words] == ["这款", "专柜", "价格"]
+    assert [w.start for w in seg.words] == [0.0, 0.4, 0.8]
+
+
+def test_pinyin_closeness_of_known_homophones():
+    for term, heard in [("小香", "小箱"), ("驴牌", "铝牌"), ("对版", "兑版"), ("迪家", "迪加"), ("百搭", "摆搭")]:
+        assert syllable_similarity(to_pinyin(term), to_pinyin(heard)) >= 0.85, (term, heard)
+    assert syllable_similarity(to_pinyin("小香"), to_pinyin("经理")) < 0.5
+    assert to_pinyin("H家") == ["h", "jia"]
+
+
+def _seg(text: str, start: float = 0.0, per_char: float = 0.25) -> Segment:
+    words = [Word(start + i * per_char, start + (i + 1) * per_char, c, 0.9) for i, c in enumerate(text)]
+    return Segment(start, start + len(text) * per_char, text, words, text)
+
+
+def test_propose_finds_homophone_places_with_times_and_skips_verbatim():
+    segs = [_seg("这款小箱的包包和原版一样", start=2.0)]
+    props = propose(segs, ["小香", "原版"], RecoveryOptions())
+    assert [(p.term, p.unbiased) for p in props] == [("小香", "小箱")]
+    assert props[0].start == pytest.approx(2.5) and props[0].end == pytest.approx(3.0)
+    # A sentence with nothing like the term proposes nothing.
+    assert propose([_seg("甚至出现交易几乎停滞的情况")], ["小香", "驴牌"], RecoveryOptions()) == []
+
+
+def test_guard_drops_known_hallucinations_but_keeps_speech_visible():
+    segs = [_seg("请不吝点赞订阅转发打赏支持明镜与点点栏目"), _seg("这款包包今天福利价", 10.0)]
+    loop = _seg("杀杀杀杀杀杀杀杀杀杀杀杀杀杀", 20.0)
+    loop.compression_ratio = 3.1
+    kept, dropped = guard([*segs, loop], TranscribeOptions())
+    assert [s.text for s in kept] == ["这款包包今天福利价"]
+    assert {d["reason"].split(" (")[0] for d in dropped} == {"known Whisper hallucination phrase", "repetition loop"}
+
+
+def test_srt_vtt_and_json_roundtrip():
+    tr = Transcript("zh", "faster-whisper", {"name": "m"}, [_seg("家人们晚上好", 3661.5)],
+                    [Candidate("小香", 1.0, 1.5, "小香的", "小箱", 1.0, True, "m")])
+    srt, vtt = to_srt(tr), to_vtt(tr)
+    assert "01:01:01,500 --> 01:01:03,000" in srt and "家人们晚上好" in srt
+    assert vtt.startswith("WEBVTT") and "01:01:01.500 --> 01:01:03.000" in vtt
+    back = Transcript.from_dict(tr.to_dict())
+    assert back.segments[0].words[2].word == "们" and back.candidates[0].accepted
+    assert tr.to_dict()["schema"] == "lsf.transcript/1"
+
+
+def _write_wav(path: Path, x: np.ndarray) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SR)
+        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
+
+
+def test_chunk_plan_cuts_in_the_quietest_place_and_is_deterministic(tmp_path):
+    rng = np.random.default_rng(1)
+    x = 0.3 * rng.standard_normal(SR * 130).astype(np.float32)
+    x[int(SR * 52.0): int(SR * 52.6)] = 0.0  # the only pause inside the search window of the 1st cut
+    _write_wav(tmp_path / "a.wav", x)
+    with WavReader(tmp_path / "a.wav") as r:
+        plan = list(plan_chunks(r, chunk_s=60.0, search_s=15.0))
+        again = list(plan_chunks(r, chunk_s=60.0, search_s=15.0))
+    assert plan == again
+    assert 52.0 <= plan[0].end <= 52.6
+    assert plan[-1].end == pytest.approx(130.0)
+    assert all(a.end == b.start for a, b in zip(plan, plan[1:], strict=False))
