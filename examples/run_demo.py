@@ -2,7 +2,7 @@
 
 The example is a synthetic shopping stream made by ``tests/synth.py`` from the real Mandarin TTS
 lines in ``../shared/fixtures/tts_zh/`` (generated, never committed as a binary), with the
-product pages in ``examples/pages/``, a chat log, and a brand-protection firm's own rules
+product pages in ``tests/data/claims/``, a chat log, and a brand-protection firm's own rules
 folder holding a reference logo and product photo of the made-up brand "LUXE".
 """
 
@@ -19,6 +19,10 @@ sys.path.insert(0, str(REPO / "tests"))
 from synth import build_livestream, make_brand_rules  # noqa: E402
 
 
+# Product pages written for the example stream (shared with the claims tests).
+PAGES = [REPO / "tests" / "data" / "claims" / name for name in ("douyin_belt.html", "jd_necklace.html", "taobao_shorts.html")]
+
+
 def main() -> int:
     stream = build_livestream(HERE / "generated")
     rules = make_brand_rules(HERE / "generated" / "brand-rules")
@@ -27,7 +31,7 @@ def main() -> int:
     print(f"example video: {stream.video}")
     analyze = [str(lsf), "analyze", str(stream.video), "-C", str(case), "--rules", str(rules),
                "--chat", str(HERE / "chat.jsonl")]
-    for page in sorted((HERE / "pages").glob("*.html")):
+    for page in PAGES:
         analyze += ["--page", str(page)]
     for cmd in (analyze, [str(lsf), "verify", str(case)]):
         print("\n$ lsf " + " ".join(c if " " not in c else repr(c) for c in cmd[1:]), flush=True)
