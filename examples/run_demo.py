@@ -18,7 +18,6 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from synth import build_livestream, make_brand_rules  # noqa: E402
 
-
 # Product pages written for the example stream (shared with the claims tests).
 PAGES = [REPO / "tests" / "data" / "claims" / name for name in ("douyin_belt.html", "jd_necklace.html", "taobao_shorts.html")]
 
