@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ FIELDS = (
 
 def _line_bytes(entry: dict[str, Any]) -> bytes:
     return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+_APPEND_LOCK = threading.Lock()
 
 
 @dataclass
@@ -80,6 +84,13 @@ class CustodyLog:
         operator: str | None = None,
         result: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        with _APPEND_LOCK:  # stages run side by side in threads (analyze): one writer at a time
+            return self._append(action, inputs=inputs, outputs=outputs, params=params, argv=argv,
+                                operator=operator, result=result)
+
+    def _append(self, action: str, *, inputs: list[dict[str, Any]], outputs: list[dict[str, Any]],
+                params: dict[str, Any], argv: list[str] | None, operator: str | None,
+                result: dict[str, Any] | None) -> dict[str, Any]:
         lines = self.raw_lines()
         if self.path.exists() and self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
             raise InputError(f"{self.path}: last line is incomplete; refusing to extend a damaged log")

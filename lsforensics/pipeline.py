@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,9 @@ from .errors import InputError
 from .extract import FrameParams, extract
 from .findings import SEVERITY_ORDER
 from .progress import NullProgress, Progress
-from .stage import Stage, StageResult, run_stage
+from .stage import Stage, StageResult, run_stage, run_stages_side_by_side
+
+SIDE_BY_SIDE = ("transcribe", "ocr")
 
 
 @dataclass
@@ -38,6 +40,7 @@ class AnalyzeOptions:
     formats: str = "html,pdf,json"
     threads: int = 0
     fail_on: str | None = None  # high | medium | low
+    side_by_side: bool = True  # transcribe and ocr at the same time (benchmarks/analyze.py measures both ways)
 
 
 @dataclass
@@ -57,6 +60,12 @@ def _threads(opts: AnalyzeOptions) -> int:
     return opts.threads or int(os.environ.get("LSF_THREADS", "0") or 0)
 
 
+def _side_by_side(opts: AnalyzeOptions) -> bool:
+    """Transcription and OCR at once only when this analyze may use two cores or more (a batch
+    job given one core gains nothing from time-slicing two stages on it)."""
+    return opts.side_by_side and (_threads(opts) or os.cpu_count() or 1) >= 2
+
+
 def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     """The analysis stages after extract, in order; constructing them validates the options."""
     from .asr.stage import TranscribeStage
@@ -64,11 +73,12 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
 
     topts = TranscribeOptions(language=opts.language, threads=_threads(opts))
     if opts.backend:
-        topts.backend = opts.backend
+        topts = replace(topts, backend=opts.backend)
     stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
-    from .vision.ocr import OcrStage
+    from .vision.ocr import OcrParams, OcrStage
 
-    stages.append(OcrStage())
+    # Side by side with transcription (whose decoders take the cores), OCR takes one thread.
+    stages.append(OcrStage(OcrParams(threads=1 if _side_by_side(opts) else _threads(opts))))
     if opts.chats:
         from .chat import ChatStage
 
@@ -129,6 +139,12 @@ def analyze(
     ex = extract(video, case_dir, frames=opts.frames, operator=operator, progress=progress, argv=argv)
     case = Case(ex.case)
     results = list(ex.stages)
+    # Transcription and OCR read different inputs (audio, frames): they run side by side.
+    together = [s for s in stages if s.name in SIDE_BY_SIDE]
+    if len(together) > 1 and _side_by_side(opts):
+        progress.log("stages " + " + ".join(s.name for s in together))
+        results += run_stages_side_by_side(case, together, progress=progress, argv=argv, operator=operator)
+        stages = [s for s in stages if s not in together]
     for stage in stages:
         progress.log(f"stage {stage.name}")
         results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))

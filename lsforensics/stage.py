@@ -141,3 +141,31 @@ def case_operator(case: Case) -> str | None:
         return case.info.get("operator")
     except Exception:
         return None
+
+
+def run_stages_side_by_side(
+    case: Case,
+    stages: list[Stage],
+    *,
+    progress: Progress | None = None,
+    argv: list[str] | None = None,
+    operator: str | None = None,
+) -> list[StageResult]:
+    """Run independent stages (none reads another's outputs) at the same time, one thread each.
+
+    Used for transcription and OCR: the first spends most of its time in decoder processes or
+    native code, the second in ONNX Runtime, so together they keep both cores busy where one
+    after the other leaves gaps. The case stays locked throughout; each stage appends its own
+    custody entry when it finishes (the log is written by one thread at a time), so a kill
+    leaves every finished stage recorded and the rest to redo. The first error is raised after
+    every stage has stopped.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with case.locked(), ThreadPoolExecutor(max_workers=max(1, len(stages))) as pool:
+        futs = [pool.submit(run_stage, case, s, progress=progress, argv=argv, operator=operator) for s in stages]
+        errors = [f.exception() for f in futs]
+    for e in errors:
+        if e is not None:
+            raise e
+    return [f.result() for f in futs]

@@ -84,3 +84,20 @@ def test_audio_only_recording(realdata: Path, tmp_path: Path) -> None:
     assert "广州" in text, text
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert all(s["skipped"] for s in json.loads(again.stdout)["stages"])
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--backend", "nope"], "--backend nope: unknown"),
+    (["--language", "fr"], "--language"),
+    (["--page", "no-such-page.html"], "no-such-page.html"),
+    (["--chat", "no-such-chat.jsonl"], "no-such-chat.jsonl"),
+    (["--fail-on", "urgent"], "--fail-on"),
+])
+def test_bad_option_fails_before_a_case_is_made(realdata: Path, tmp_path: Path, args: list[str], says: str) -> None:
+    case = tmp_path / "case"
+    proc = subprocess.run([str(LSF), "analyze", str(realdata / "video_countdown_silent_audio_in1.mp4"), "-C",
+                           str(case), *args], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert says in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not case.exists(), "a bad option left a case folder behind"

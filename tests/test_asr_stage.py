@@ -13,6 +13,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 from conftest import LSF, run_lsf
 
@@ -84,8 +85,11 @@ def test_killed_run_resumes_and_matches_the_uninterrupted_record(full_run, extra
             break
         time.sleep(0.2)
     assert proc.poll() is None, "run finished before it could be killed"
+    decoders = psutil.Process(proc.pid).children(recursive=True)  # the chunk-decoding workers
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    gone, alive = psutil.wait_procs(decoders, timeout=10)
+    assert not alive, f"decoder processes outlived the killed lsf: {[p.pid for p in alive]}"
     assert not (root / "transcript.json").exists()  # nothing partial under the final name
     assert ckpt.exists()
     res = json.loads(run_lsf("transcribe", "-C", root, "--chunk-seconds", CHUNK, "--json", check=True).stdout)
@@ -165,3 +169,17 @@ def test_bad_model_and_bad_case_are_one_line_errors(tmp_path, extracted_case):
         assert msg in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     r = run_lsf("transcribe", "-C", root, "--backend", "nope")
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_one_process_and_two_worker_processes_write_the_same_record(full_run, extracted_case, tmp_path):
+    """Chunks decoded by two worker processes (the default on two cores) give byte-for-byte the
+    transcript of one process decoding them in order."""
+    root, res, wall = full_run
+    assert res["result"]["chunks"] >= 2
+    one = _copy(extracted_case, tmp_path / "case")
+    t0 = time.monotonic()
+    run_lsf("transcribe", "-C", one, "--chunk-seconds", CHUNK, "--workers", "1", "--json", check=True)
+    wall1 = time.monotonic() - t0
+    print(f"[asr] {res['result']['chunks']} chunks: default (2 workers) {wall:.1f}s, --workers 1 {wall1:.1f}s")
+    assert (one / "transcript.json").read_bytes() == (root / "transcript.json").read_bytes()

@@ -39,15 +39,19 @@ def _human(r: dict[str, Any]) -> str:
 @click.option("--backend", type=click.Choice(sorted(BACKENDS)), default=DEFAULT_BACKEND, show_default=True,
               help="Inference engine; all run the same weights.")
 @click.option("--beam-size", type=int, default=5, show_default=True, help="Beam width of the unbiased decode.")
-@click.option("--chunk-seconds", type=float, default=300.0, show_default=True,
+@click.option("--chunk-seconds", type=float, default=120.0, show_default=True,
               help="Audio per resumable chunk (each finished chunk is checkpointed in the case).")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Processes decoding chunks at once (0: two on a machine with two or more cores; "
+                   "1: one process using every core). The transcript is the same either way.")
 @click.option("--no-recover", is_flag=True, help="Skip corroborated term recovery (biased re-decoding).")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
               help="Extra rules folder(s) for the key-term list used by term recovery.")
 @click.option("--force", is_flag=True, help="Redo even if transcript.json is up to date.")
 @common_options
 def transcribe(case_dir: Path, model: Path | None, language: str, backend: str, beam_size: int,
-               chunk_seconds: float, no_recover: bool, rules_dirs: tuple[Path, ...], force: bool) -> None:
+               chunk_seconds: float, workers: int, no_recover: bool, rules_dirs: tuple[Path, ...],
+               force: bool) -> None:
     """Transcribe the case's audio (media/audio.wav) offline into transcript.json, .srt and .vtt.
 
     The transcript is an unbiased decode in Simplified Chinese with the raw model text kept.
@@ -63,7 +67,8 @@ def transcribe(case_dir: Path, model: Path | None, language: str, backend: str, 
     if not case.exists():
         raise InputError(f"{case_dir} is not a case folder (no case.json): run `lsf extract VIDEO -C {case_dir}` first")
     options = replace(TranscribeOptions(), language=language, backend=backend, beam_size=beam_size,
-                      recover=not no_recover, chunk_s=chunk_seconds)
+                      recover=not no_recover, chunk_s=chunk_seconds,
+                      workers=workers)
     if chunk_seconds < 30:
         raise InputError("--chunk-seconds must be at least 30")
     stage = TranscribeStage(model, options, rules_dirs=tuple(map(str, rules_dirs)))

@@ -87,7 +87,7 @@ def read_wav(path: Path) -> np.ndarray:
         return r.read(0, r.duration)
 
 
-def plan_chunks(reader: WavReader, chunk_s: float = 300.0, search_s: float = 15.0) -> Iterator[Chunk]:
+def plan_chunks(reader: WavReader, chunk_s: float = 120.0, search_s: float = 15.0) -> Iterator[Chunk]:
     pos, i = 0.0, 0
     while pos < reader.duration - 1e-6:
         target = pos + chunk_s

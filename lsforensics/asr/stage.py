@@ -17,6 +17,7 @@ from ..case import Case, atomic_write_json, atomic_write_text
 from ..errors import InputError
 from ..progress import Progress
 from ..stage import Stage
+from .backends import BACKENDS, get_backend
 from .subtitles import to_srt, to_vtt
 from .transcribe import TranscribeOptions, Transcriber
 from .types import Transcript
@@ -51,6 +52,8 @@ class TranscribeStage(Stage):
         self.options = options or TranscribeOptions()
         if self.options.language not in ("zh", "en", "auto"):
             raise InputError(f"--language {self.options.language}: choose zh, en or auto")
+        if self.options.backend not in BACKENDS:  # fail before a case is touched, not when the stage runs
+            get_backend(self.options.backend)
         self.model_arg = model
         self.model: ModelInfo = identify_model(model)
         self.terms_note: str | None = None

@@ -15,6 +15,8 @@ Each finding carries a crop of the region (``evidence/crops/``, written atomical
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,15 @@ def _frame_list(case: Case) -> list[tuple[str, float | None, str, str]]:
 _CACHE: dict[str, tuple[list[FrameResult], list[str]]] = {}
 
 
+def _threads() -> int:
+    """Cores for the per-frame work: LSF_THREADS (a batch job's share) or every core."""
+    try:
+        n = int(os.environ.get("LSF_THREADS") or 0)
+    except ValueError:
+        n = 0
+    return max(1, n or os.cpu_count() or 1)
+
+
 def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams | None = None) -> tuple[list[FrameResult], list[str]]:
     """Masking candidates and reference matches of every frame/page image (cached per inputs)."""
     h = hashlib.sha256(str(case.root).encode())
@@ -93,20 +104,40 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
     items = _frame_list(case)
     results: list[FrameResult] = []
     task = progress.task("visual", total=len(items))
-    for rel, t, source, reason in items:
-        task.update(advance=1)
+
+    def one(item: tuple[str, float | None, str, str]) -> FrameResult | str:
+        rel, t, source, reason = item
         try:
             img = load_image(case.root / rel)
         except InputError as exc:
-            notes.append(f"{exc}; skipped")
-            progress.log(notes[-1])
-            continue
+            return f"{exc}; skipped"
         fr = FrameResult(rel, t, source, reason, img.orig_w, img.orig_h)
         for r in find_masked_regions(img.bgr, params):
             r.box = img.to_original(r.box)
             fr.regions.append(r)
         fr.matches = match_references(img, refs)
-        results.append(fr)
+        return fr
+
+    # Frames are independent and OpenCV/numpy release the GIL: one thread per core, results kept
+    # in frame order (so the findings do not depend on the thread count).
+    # OpenCV's own thread pool is turned off meanwhile: frame-level threads use the cores better
+    # (measured on 249 frames of the benchmark stream with two reference images: 199 ms/frame
+    # serial, 132 with two frame threads, 118 with OpenCV single-threaded inside them).
+    threads = _threads()
+    cv_threads = cv2.getNumThreads()
+    if threads > 1:
+        cv2.setNumThreads(1)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            for res in pool.map(one, items):
+                task.update(advance=1)
+                if isinstance(res, str):
+                    notes.append(res)
+                    progress.log(res)
+                else:
+                    results.append(res)
+    finally:
+        cv2.setNumThreads(cv_threads)
     task.close()
     _CACHE.clear()
     _CACHE[key] = (results, notes)

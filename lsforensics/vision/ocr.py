@@ -130,6 +130,7 @@ class OcrParams:
     pixel_level: float = 20.0  # ... and fewer than `pixel_count` thumbnail pixels changed by more than this
     pixel_count: int = 2
     reuse_lines: bool = True  # re-recognise only line crops that changed since the last read frame
+    threads: int = 0  # ONNX Runtime intra-op threads (0: all cores); not a setting of the result
 
 
 class OcrEngine:
@@ -161,6 +162,7 @@ class OcrEngine:
                 "Global.text_score": self.p.text_score,
                 "Det.limit_type": "max",
                 "Det.limit_side_len": self.p.det_side,
+                "EngineConfig.onnxruntime.intra_op_num_threads": self.p.threads or -1,
             })
             if self.p.reuse_lines:
                 self._cache = _RecCache(self._engine.recognize_txt)
@@ -230,7 +232,9 @@ class OcrStage(Stage):
         self.engine = engine or OcrEngine(self.p)
 
     def params(self) -> dict[str, Any]:
-        return {**asdict(self.p), "engine": "rapidocr", "engine_version": OcrEngine.version()}
+        d = asdict(self.p)
+        d.pop("threads")
+        return {**d, "engine": "rapidocr", "engine_version": OcrEngine.version()}
 
     def inputs(self, case: Case) -> list[Path]:
         # An audio-only source has no frames: its finished state is an empty ocr.json.
