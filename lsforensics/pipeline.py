@@ -20,7 +20,7 @@ from .errors import InputError
 from .extract import FrameParams, extract
 from .findings import SEVERITY_ORDER
 from .progress import NullProgress, Progress
-from .stage import Stage, StageResult, run_stage, run_stages_side_by_side
+from .stage import Stage, StageResult, env_threads, run_stage, run_stages_side_by_side
 
 SIDE_BY_SIDE = ("transcribe", "ocr")
 
@@ -57,7 +57,7 @@ class AnalyzeResult:
 
 
 def _threads(opts: AnalyzeOptions) -> int:
-    return opts.threads or int(os.environ.get("LSF_THREADS", "0") or 0)
+    return opts.threads or env_threads()
 
 
 def _side_by_side(opts: AnalyzeOptions) -> bool:

@@ -55,6 +55,21 @@ class Stage(ABC):
         """Write every output atomically; return a small JSON-able summary for the log."""
 
 
+
+def env_threads() -> int:
+    """Cores this process may use, from ``LSF_THREADS`` (``lsf batch`` sets each job's share);
+    0 when unset, meaning every core."""
+    raw = os.environ.get("LSF_THREADS", "").strip()
+    try:
+        n = int(raw or 0)
+    except ValueError:
+        n = -1
+    if n < 0:
+        from .errors import InputError
+
+        raise InputError(f"LSF_THREADS={raw!r}: expected a whole number of cores (0 = all)")
+    return n
+
 class _DigestCache:
     """Per-process cache keyed by (path, size, mtime_ns, inode) so one run hashes a big source once.
 

@@ -5,6 +5,7 @@ found, with times inside the stream, the report is written and the case verifies
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -101,3 +102,14 @@ def test_bad_option_fails_before_a_case_is_made(realdata: Path, tmp_path: Path, 
     assert says in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert not case.exists(), "a bad option left a case folder behind"
+
+
+def test_bad_lsf_threads_fails_before_a_case_is_made(realdata: Path, tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    proc = subprocess.run([str(LSF), "analyze", str(realdata / "video_countdown_silent_audio_in1.mp4"), "-C",
+                           str(case)], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "LSF_THREADS": "two"})
+    assert proc.returncode == 2, proc.stderr
+    assert "LSF_THREADS='two'" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not case.exists()

@@ -36,6 +36,11 @@ EXPECTED_LANGUAGES = ("zh", "en")
 MIN_AUDIO_S = 0.3  # shorter than this holds no word Whisper could recognise
 
 
+def _has_sound(audio: np.ndarray) -> bool:
+    """Long enough to hold a word and not digital silence: worth decoding (and detecting on)."""
+    return len(audio) >= MIN_AUDIO_S * SR and float(np.abs(audio).max(initial=0.0)) >= 1e-4
+
+
 @dataclass(frozen=True)
 class TranscribeOptions:
     language: str = "zh"  # zh | en | auto
@@ -211,7 +216,7 @@ class Transcriber:
     # -- decoding -------------------------------------------------------------------------
     def decode(self, audio: np.ndarray, offset: float = 0.0) -> tuple[list[Segment], list[Candidate], list[dict], float]:
         """(segments, candidates, dropped, speech seconds) of one array; times shifted by ``offset``."""
-        if len(audio) < MIN_AUDIO_S * SR or float(np.abs(audio).max(initial=0.0)) < 1e-4:
+        if not _has_sound(audio):
             return [], [], [], 0.0
         if self.language is None or self.language_probability is None:
             self.settle_language(audio)
@@ -329,12 +334,12 @@ class Transcriber:
     def _settle_language_from(self, reader: WavReader, pending: list[Chunk]) -> None:
         """Decide (``auto``) or check the language here, on the first chunk with sound, before the
         workers start, so every chunk is decoded in the same language with the same notes, as a
-        sequential run would."""
+        sequential run would. The workers then never settle it again, so they add no notes."""
         if self.language is not None and self.language_probability is not None:
             return
         for ch in pending:
             audio = reader.read(ch.start, ch.end)
-            if len(audio) >= MIN_AUDIO_S * SR and float(np.abs(audio).max(initial=0.0)) >= 1e-4:
+            if _has_sound(audio):
                 self.settle_language(audio)
                 return
 
@@ -355,13 +360,7 @@ class Transcriber:
                 while todo:
                     ready, todo = wait(todo, return_when=FIRST_COMPLETED)
                     for f in sorted(ready, key=lambda f: futs[f].index):
-                        rec = f.result()
-                        for n in rec.get("notes", []):
-                            if n not in self.notes:
-                                self.notes.append(n)
-                        if self.language is None:
-                            self.language, self.language_probability = rec["language"], rec["language_probability"]
-                        finished(futs[f], rec)
+                        finished(futs[f], f.result())
             except BaseException:
                 for f in futs:
                     f.cancel()

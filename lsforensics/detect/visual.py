@@ -29,6 +29,7 @@ from ..errors import InputError
 from ..findings import Finding
 from ..progress import Progress
 from ..rules import RuleSet
+from ..stage import env_threads
 from ..vision.imageio import is_image_file, load_image
 from ..vision.masking import MaskParams, MaskRegion, box_iou, find_masked_regions
 from ..vision.references import RefMatch, load_references, match_references
@@ -80,11 +81,7 @@ _CACHE: dict[str, tuple[list[FrameResult], list[str]]] = {}
 
 def _threads() -> int:
     """Cores for the per-frame work: LSF_THREADS (a batch job's share) or every core."""
-    try:
-        n = int(os.environ.get("LSF_THREADS") or 0)
-    except ValueError:
-        n = 0
-    return max(1, n or os.cpu_count() or 1)
+    return max(1, env_threads() or os.cpu_count() or 1)
 
 
 def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams | None = None) -> tuple[list[FrameResult], list[str]]:
