@@ -1,0 +1,441 @@
+"""Re-used footage: an audio fingerprint (Chromaprint) and a video signature (MPEG-7) per case.
+
+Both are computed by ffmpeg and stored exactly as ffmpeg writes them, so a third party with the
+same ffmpeg can recompute the bytes:
+
+* ``fingerprints/audio.chromaprint``: ffmpeg's ``chromaprint`` muxer, ``-fp_format raw``, over
+  ``media/audio.wav`` (a case file, so the fingerprint is reproducible from the case alone): one
+  little-endian 32-bit word per 1365/11025 s (~0.124 s) of sound.
+* ``fingerprints/video.signature``: ffmpeg's ``signature`` filter (the MPEG-7 video signature,
+  ISO/IEC 15938-3), binary export, over the case's sampled frames (``media/frames.json``: the
+  keyframes / scene changes / interval frames that extract kept), on a fixed 320x192 grid (the
+  signature averages 32x32 blocks, so size and bitrate do not matter): 380 ternary elements per
+  frame, five "words" and a confidence. Frame i of the signature is entry i of frames.json.
+  Working from the kept frames rather than decoding the source again costs seconds instead of
+  minutes per hour of 720p (a full decode for the signature measured 236 CPU-s per hour, keyframes
+  only 21; the kept frames are already decoded), and makes the signature reproducible from the
+  case alone. The price: frames are seconds apart and not at the same instants in two encodings,
+  so frames are paired with the nearest frame at the candidate offset (within
+  ``VIDEO_PAIR_TOLERANCE_S``), which suits the mostly slow pictures of a live room.
+
+Two streams share footage when, at one time offset, a long stretch of one sequence agrees with
+the other. Candidate offsets come from a hash join (equal Chromaprint words; equal bands of eight
+MPEG-7 frame-signature elements), so no all-pairs comparison is needed; each candidate is then checked position by
+position (bit error rate of the aligned fingerprints; mean L1 distance of the aligned frame
+signatures) and the stretches where the smoothed agreement stays over the threshold for at
+least ``MIN_RUN_S`` seconds are the matching time ranges.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import media
+from ..case import Case, atomic_write_bytes, atomic_write_json
+from ..errors import InputError, StageError
+from ..progress import Progress
+from ..stage import Stage
+
+FOOTAGE_SCHEMA = "lsf.footage/1"
+AUDIO_FP = "fingerprints/audio.chromaprint"
+VIDEO_SIG = "fingerprints/video.signature"
+FOOTAGE_JSON = "footage.json"
+
+CHROMAPRINT_ALGORITHM = 1  # ffmpeg's default (Chromaprint TEST2)
+CHROMA_STEP_S = 1365 / 11025  # one fingerprint word per 1365 samples at 11025 Hz
+CHROMA_SPAN_WORDS = 22  # a word sums up ~2.7 s of sound (classifier context + chroma smoothing)
+SIG_SIZE = (320, 192)
+SIG_ELEMENTS = 380
+RANDOM_L1 = 8 / 9  # mean |a-b| per element of two independent uniform ternary values
+
+MIN_RUN_S = 10.0  # a shared stretch shorter than this is not reported
+AUDIO_MAX_BER = 0.30  # smoothed bit error rate of aligned words; unrelated audio sits near 0.5
+VIDEO_MAX_L1 = 0.45  # mean L1 per element of paired frames; unrelated frames ~0.89
+VIDEO_PAIR_TOLERANCE_S = 1.5  # a frame's partner in the other case is at most this far from t + offset
+VIDEO_OFFSET_BIN_S = 1.0
+VIDEO_MIN_VOTES = 12
+VIDEO_MIN_CONFIDENCE = 2  # MPEG-7 frame confidence; flat (black, one-colour) frames match anything
+VIDEO_BANDS, VIDEO_BAND_WIDTH = 24, 8  # lookup keys per frame (see band_keys)
+MAX_BUCKET = 8  # a key seen more often than this in one stream (silence, a still) votes for nothing
+MAX_FILE_BYTES = 512 << 20  # a signature or fingerprint larger than this is no case file of ours
+
+
+@dataclass
+class SharedRange:
+    """One stretch of footage present in both streams."""
+
+    medium: str  # audio | video
+    a_start: float
+    a_end: float
+    b_start: float
+    b_end: float
+    score: float  # 1 = identical, 0 = as alike as unrelated material
+    threshold: float
+    method: str
+
+    @property
+    def seconds(self) -> float:
+        return round(self.a_end - self.a_start, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "seconds": self.seconds, "offset_s": round(self.b_start - self.a_start, 2)}
+
+
+# -- reading what ffmpeg wrote ---------------------------------------------------------------
+
+
+def _bounded_read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: {size} bytes is larger than any fingerprint this tool writes")
+    return path.read_bytes()
+
+
+def read_chromaprint(path: Path) -> np.ndarray:
+    data = _bounded_read(path)
+    if len(data) % 4:
+        raise InputError(f"{path}: not a raw Chromaprint fingerprint (length {len(data)} is not a multiple of 4)")
+    return np.frombuffer(data, dtype="<u4").copy()
+
+
+@dataclass
+class VideoSignature:
+    t: np.ndarray  # (n,) seconds from the video start
+    confidence: np.ndarray  # (n,) uint8
+    words: np.ndarray  # (n, 5) uint8, each a 5-element ternary number
+    fine: np.ndarray  # (n, 380) uint8 in {0, 1, 2}
+    width: int
+    height: int
+
+
+_TRITS = np.array([[(v // 3 ** (4 - k)) % 3 for k in range(5)] for v in range(256)], dtype=np.uint8)
+_HEADER_BITS = 32 + 1 + 32 + 16 + 16 + 32 + 32 + 16 + 1 + 32 + 32 + 32
+_SEGMENT_BITS = 32 + 32 + 1 + 32 + 32 + 5 * 243
+_FRAME_BITS = 1 + 32 + 8 + 40 + 8 * (SIG_ELEMENTS // 5)
+
+
+def _uint(bits: np.ndarray) -> np.ndarray:
+    """Big-endian bit fields (last axis) to unsigned integers."""
+    weights = (1 << np.arange(bits.shape[-1] - 1, -1, -1, dtype=np.uint64)).astype(np.uint64)
+    return (bits.astype(np.uint64) * weights).sum(axis=-1)
+
+
+def read_signature(path: Path) -> VideoSignature:
+    """Parse ffmpeg's binary MPEG-7 export (the layout of its ``binary_export``)."""
+    data = _bounded_read(path)
+    bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+    if len(bits) < _HEADER_BITS:
+        raise InputError(f"{path}: too short for an MPEG-7 video signature")
+    pos = 32 + 1 + 32
+    width = int(_uint(bits[pos:pos + 16])) + 1
+    height = int(_uint(bits[pos + 16:pos + 32])) + 1
+    pos += 32 + 32
+    n = int(_uint(bits[pos:pos + 32]))
+    unit = int(_uint(bits[pos + 32:pos + 48]))
+    pos += 48 + 1 + 64
+    segments = int(_uint(bits[pos:pos + 32]))
+    start = _HEADER_BITS + segments * _SEGMENT_BITS + 1
+    if unit <= 0 or start + n * _FRAME_BITS > len(bits) or len(bits) - (start + n * _FRAME_BITS) >= 8:
+        raise InputError(f"{path}: not an MPEG-7 video signature as ffmpeg writes it "
+                         f"({n} frames, {segments} segments, {len(data)} bytes)")
+    frames = bits[start:start + n * _FRAME_BITS].reshape(n, _FRAME_BITS)
+    pts = _uint(frames[:, 1:33])
+    conf = _uint(frames[:, 33:41]).astype(np.uint8)
+    words = _uint(frames[:, 41:81].reshape(n, 5, 8)).astype(np.uint8)
+    packed = _uint(frames[:, 81:].reshape(n, SIG_ELEMENTS // 5, 8)).astype(np.uint8)
+    fine = _TRITS[packed].reshape(n, SIG_ELEMENTS)
+    return VideoSignature(pts.astype(np.float64) / unit, conf, words, fine, width, height)
+
+
+# -- computing them (the stage) --------------------------------------------------------------
+
+
+def _ffmpeg(args: list[str], what: str) -> None:
+    proc = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", *args], capture_output=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise InputError(f"ffmpeg failed while {what}: {lines[-1] if lines else 'no message'}")
+
+
+def fingerprint_audio(wav: Path) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="lsf-fp-") as tmp:
+        out = Path(tmp) / "audio.fp"  # a plain path: the muxer gets no filter-graph escaping issues
+        _ffmpeg(["-i", str(wav), "-map", "0:a:0", "-f", "chromaprint", "-fp_format", "raw",
+                 "-algorithm", str(CHROMAPRINT_ALGORITHM), str(out)], "fingerprinting the audio")
+        return out.read_bytes()
+
+
+def _concat_list(case: Case, frames: list[dict[str, Any]]) -> str:
+    """An ffconcat script that shows each kept frame until the next one (so pts = frames.json t)."""
+    lines = ["ffconcat version 1.0"]
+    for i, f in enumerate(frames):
+        path = str(case.root / f["file"]).replace("'", "'\\''")
+        nxt = frames[i + 1]["t"] if i + 1 < len(frames) else f["t"] + 1.0
+        lines += [f"file '{path}'", f"duration {max(0.001, float(nxt) - float(f['t'])):.3f}"]
+    return "\n".join(lines) + "\n"
+
+
+def signature_frames(case: Case, frames: list[dict[str, Any]]) -> bytes:
+    """ffmpeg's MPEG-7 signature of the case's kept frames, in frames.json order."""
+    with tempfile.TemporaryDirectory(prefix="lsf-sig-") as tmp:
+        listing, out = Path(tmp) / "frames.ffconcat", Path(tmp) / "video.sig"
+        listing.write_text(_concat_list(case, frames), encoding="utf-8")
+        graph = (f"scale={SIG_SIZE[0]}:{SIG_SIZE[1]}:flags=area,format=gray,"
+                 f"signature=format=binary:filename={out}")
+        _ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-vf", graph, "-fps_mode", "passthrough",
+                 "-f", "null", "-"], "computing the video signature")
+        return out.read_bytes()
+
+
+def _frames(case: Case) -> list[dict[str, Any]]:
+    if not case.frames_json.exists():
+        return []
+    frames = case.read_json(case.frames_json)
+    if not isinstance(frames, list):
+        raise InputError(f"{case.rel(case.frames_json)} is not a list of frames")
+    return [f for f in frames if isinstance(f, dict) and isinstance(f.get("file"), str)
+            and isinstance(f.get("t"), int | float) and (case.root / f["file"]).is_file()]
+
+
+class FootageStage(Stage):
+    """``footage``: the audio fingerprint and video signature of the case (``footage.json``)."""
+
+    name = "footage"
+    version = 1
+
+    def params(self) -> dict[str, Any]:
+        return {"chromaprint_algorithm": CHROMAPRINT_ALGORITHM, "signature_size": list(SIG_SIZE),
+                "signature_input": "media/frames.json"}
+
+    def inputs(self, case: Case) -> list[Path]:
+        return [p for p in (case.source_json, case.audio, case.frames_json, case.frames_dir) if p.exists()]
+
+    def outputs(self, case: Case) -> list[Path]:
+        return [case.root / AUDIO_FP, case.root / VIDEO_SIG, case.root / FOOTAGE_JSON]
+
+    def run(self, case: Case, progress: Progress) -> dict[str, Any]:
+        if shutil.which("ffmpeg") is None:
+            raise StageError("ffmpeg not found: install ffmpeg (the README's set-up does)")
+        doc: dict[str, Any] = {"schema": FOOTAGE_SCHEMA, "source_sha256": case.source.get("sha256"),
+                               "ffmpeg": media.ffmpeg_version(), "audio": None, "video": None}
+        task = progress.task("footage", total=2)
+        fp_path, sig_path = case.root / AUDIO_FP, case.root / VIDEO_SIG
+        if case.audio.exists():
+            raw = fingerprint_audio(case.audio)
+            atomic_write_bytes(fp_path, raw)
+            doc["audio"] = {"file": AUDIO_FP, "input": case.rel(case.audio), "method": "chromaprint",
+                            "algorithm": CHROMAPRINT_ALGORITHM, "format": "raw little-endian uint32",
+                            "step_s": CHROMA_STEP_S, "words": len(raw) // 4}
+        else:
+            fp_path.unlink(missing_ok=True)
+        task.update(advance=1)
+        frames = _frames(case)
+        if frames:
+            atomic_write_bytes(sig_path, signature_frames(case, frames))
+            sig = read_signature(sig_path)
+            if len(sig.confidence) != len(frames):
+                raise StageError(f"video signature has {len(sig.confidence)} frames for {len(frames)} kept frames")
+            doc["video"] = {"file": VIDEO_SIG, "input": case.rel(case.frames_json),
+                            "method": "MPEG-7 video signature (ffmpeg signature filter)", "size": list(SIG_SIZE),
+                            "frames": len(frames), "t": [round(float(f["t"]), 3) for f in frames],
+                            "low_confidence_frames": int((sig.confidence < VIDEO_MIN_CONFIDENCE).sum())}
+        else:
+            sig_path.unlink(missing_ok=True)
+        task.update(advance=1)
+        task.close()
+        atomic_write_json(case.root / FOOTAGE_JSON, doc)
+        return {"audio_words": (doc["audio"] or {}).get("words"), "video_frames": (doc["video"] or {}).get("frames")}
+
+
+# -- matching ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Footage:
+    """What matching needs of one case (loaded once, reused for every pair of a batch)."""
+
+    audio: np.ndarray | None
+    video: VideoSignature | None
+
+    @classmethod
+    def load(cls, case_root: Path) -> Footage:
+        fp, sig, doc_path = case_root / AUDIO_FP, case_root / VIDEO_SIG, case_root / FOOTAGE_JSON
+        audio = read_chromaprint(fp) if fp.is_file() else None
+        video = None
+        if sig.is_file():
+            video = read_signature(sig)
+            try:
+                t = json.loads(doc_path.read_text(encoding="utf-8"))["video"]["t"]
+            except (OSError, ValueError, KeyError, TypeError):
+                t = None
+            if isinstance(t, list) and len(t) == len(video.t):  # the kept frames' own times
+                video.t = np.asarray(t, dtype=np.float64)
+        return cls(audio, video)
+
+
+def _positions(keys: np.ndarray, valid: np.ndarray | None = None) -> dict[int, list[int]]:
+    """Key -> positions; ``keys`` is (n,) or (n, m) for m keys per position."""
+    keys = keys.reshape(len(keys), -1)
+    where: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(keys.tolist()):
+        if valid is None or valid[i]:
+            for k in row:
+                where[k].append(i)
+    return {k: v for k, v in where.items() if len(v) <= MAX_BUCKET}
+
+
+def offset_votes(ka: np.ndarray, kb: np.ndarray, va: np.ndarray | None = None,
+                 vb: np.ndarray | None = None) -> Counter[int]:
+    """Votes for ``offset = index in b - index in a`` from keys equal in both sequences."""
+    pa, pb = _positions(ka, va), _positions(kb, vb)
+    votes: Counter[int] = Counter()
+    for k, ia in pa.items():
+        ib = pb.get(k)
+        if ib:
+            for j in ib:
+                for i in ia:
+                    votes[j - i] += 1
+    return votes
+
+
+def _peaks(votes: Counter[int], min_votes: int, top: int = 6) -> list[int]:
+    """The strongest offsets, each with its ±2 neighbourhood suppressed."""
+    out: list[int] = []
+    for off, n in votes.most_common():
+        if n < min_votes or len(out) >= top:
+            break
+        if all(abs(off - o) > 2 for o in out):
+            out.append(off)
+    return out
+
+
+def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    if len(x) < width:
+        return np.full_like(x, x.mean() if len(x) else 0.0)
+    k = np.ones(width) / width
+    return np.convolve(x, k, mode="same")
+
+
+def _runs(good: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], good.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True) if e - s >= min_len]
+
+
+def _aligned(n_a: int, n_b: int, off: int) -> tuple[int, int]:
+    """Index range in a whose partner a+off lies inside b."""
+    return max(0, -off), min(n_a, n_b - off)
+
+
+def match_audio(a: np.ndarray, b: np.ndarray) -> list[SharedRange]:
+    step = CHROMA_STEP_S
+    min_len = int(MIN_RUN_S / step)
+    out: list[SharedRange] = []
+    for off in _peaks(offset_votes(a, b), min_votes=max(6, min_len // 10)):
+        lo, hi = _aligned(len(a), len(b), off)
+        if hi - lo < min_len:
+            continue
+        ber = np.bitwise_count(a[lo:hi] ^ b[lo + off:hi + off]).astype(np.float64) / 32.0
+        good = _smooth(ber, 16) <= AUDIO_MAX_BER
+        for s, e in _runs(good, min_len):
+            score = 1.0 - 2.0 * float(ber[s:e].mean())
+            span = e - 1 + CHROMA_SPAN_WORDS
+            out.append(SharedRange("audio", round((lo + s) * step, 2), round((lo + span) * step, 2),
+                                   round((lo + s + off) * step, 2), round((lo + span + off) * step, 2),
+                                   round(score, 3), round(1.0 - 2.0 * AUDIO_MAX_BER, 3),
+                                   f"Chromaprint (algorithm {CHROMAPRINT_ALGORITHM}) bit error rate of aligned "
+                                   f"words, smoothed over 2 s, at most {AUDIO_MAX_BER}"))
+    return _best_per_stretch(out)
+
+
+_BANDS = np.random.default_rng(15938).permutation(SIG_ELEMENTS)[:VIDEO_BANDS * VIDEO_BAND_WIDTH].reshape(
+    VIDEO_BANDS, VIDEO_BAND_WIDTH)
+
+
+def band_keys(fine: np.ndarray) -> np.ndarray:
+    """(n, bands) lookup keys: each band is 8 fixed elements of the frame signature as one number.
+
+    The MPEG-7 "words" (5 elements each) change under an overlay or a re-encode too often to join
+    on all five at once, and one word alone (243 values) joins everything with everything. Eight
+    elements agree by chance with odds (1/3)^8 ~ 1/6561 but survive a re-encode (most elements
+    keep their value) often enough that a shared minute of video gives hundreds of votes.
+    """
+    base = 3 ** np.arange(VIDEO_BAND_WIDTH, dtype=np.int64)
+    vals = (fine[:, _BANDS].astype(np.int64) * base).sum(axis=2)
+    return vals + np.arange(VIDEO_BANDS, dtype=np.int64) * 3 ** VIDEO_BAND_WIDTH
+
+
+def match_video(a: VideoSignature, b: VideoSignature) -> list[SharedRange]:
+    """Shared stretches of picture, from frames sampled at different instants in the two cases."""
+    ka, kb = band_keys(a.fine), band_keys(b.fine)
+    va, vb = a.confidence >= VIDEO_MIN_CONFIDENCE, b.confidence >= VIDEO_MIN_CONFIDENCE
+    pa, pb = _positions(ka, va), _positions(kb, vb)
+    votes: Counter[int] = Counter()
+    exact: dict[int, list[float]] = defaultdict(list)
+    for k, ia in pa.items():
+        for j in pb.get(k, ()):
+            for i in ia:
+                d = float(b.t[j] - a.t[i])
+                votes[round(d / VIDEO_OFFSET_BIN_S)] += 1
+                exact[round(d / VIDEO_OFFSET_BIN_S)].append(d)
+    out: list[SharedRange] = []
+    for peak in _peaks(votes, min_votes=VIDEO_MIN_VOTES):
+        near = [d for q in (peak - 1, peak, peak + 1) for d in exact.get(q, ())]
+        off = float(np.median(near))
+        # Partner of each frame of a: the frame of b nearest to t + off, if near enough.
+        want = a.t + off
+        j = np.clip(np.searchsorted(b.t, want), 1, max(1, len(b.t) - 1))
+        j = np.where(np.abs(b.t[j - 1] - want) <= np.abs(b.t[np.minimum(j, len(b.t) - 1)] - want), j - 1, j)
+        j = np.minimum(j, len(b.t) - 1)
+        paired = (np.abs(b.t[j] - want) <= VIDEO_PAIR_TOLERANCE_S) & va & vb[j]
+        dist = np.abs(a.fine.astype(np.int16) - b.fine[j].astype(np.int16)).mean(axis=1)
+        good = paired & (dist <= VIDEO_MAX_L1)
+        idx = np.nonzero(paired)[0]
+        # Runs over the paired frames in time order; one disagreeing frame inside a run is
+        # tolerated (a hand in front of the camera, an overlay that appears for a moment).
+        g = good[idx]
+        g = g | (np.concatenate([[False], g[:-1]]) & np.concatenate([g[1:], [False]]))
+        for s, e in _runs(g, 2):
+            ii = idx[s:e]
+            t0, t1 = float(a.t[ii[0]]), float(a.t[ii[-1]])
+            if t1 - t0 < MIN_RUN_S:
+                continue
+            score = 1.0 - float(dist[ii].mean()) / RANDOM_L1
+            out.append(SharedRange("video", round(t0, 2), round(t1, 2), round(float(b.t[j[ii[0]]]), 2),
+                                   round(float(b.t[j[ii[-1]]]), 2), round(score, 3),
+                                   round(1.0 - VIDEO_MAX_L1 / RANDOM_L1, 3),
+                                   f"MPEG-7 frame signatures (ffmpeg signature filter) of the kept frames, each "
+                                   f"paired with the other case's frame nearest in time at offset {off:+.1f} s "
+                                   f"(within {VIDEO_PAIR_TOLERANCE_S} s); mean L1 distance per element at most "
+                                   f"{VIDEO_MAX_L1} ({len(ii)} frames)"))
+    return _best_per_stretch(out)
+
+
+def _best_per_stretch(ranges: list[SharedRange]) -> list[SharedRange]:
+    """Neighbouring offsets find the same stretch: keep the best-scoring range of overlapping ones."""
+    kept: list[SharedRange] = []
+    for r in sorted(ranges, key=lambda r: (-r.score, r.a_start)):
+        if all(r.a_end <= k.a_start or r.a_start >= k.a_end for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: r.a_start)
+
+
+def match_footage(a: Footage, b: Footage) -> list[SharedRange]:
+    out: list[SharedRange] = []
+    if a.audio is not None and b.audio is not None:
+        out += match_audio(a.audio, b.audio)
+    if a.video is not None and b.video is not None:
+        out += match_video(a.video, b.video)
+    return out
