@@ -131,10 +131,10 @@ def build_six(folder: Path) -> dict[str, Path]:
     bag = patterned_product("bag", 42)
     specs = {
         "s1_tts_belt.mp4": (_lines(["zh_01.flac", "zh_04.flac", "zh_05.flac", "zh_10.flac"]),
-                            patterned_product("belt", 7), 11, 80, 1.0, 6.0),
-        "s2_tts_bag.mp4": (_lines(["zh_12.flac", "zh_16.flac", "zh_11.flac", "zh_15.flac"]), bag, 12, 60, 1.0, 5.0),
-        "s3_english_bag.mp4": (_clip(multi, 0.0, 14.5), bag, 13, 280, 0.8, -5.0),
-        "s4_english_shoes.mp4": (_clip(multi, 15.0, 14.5), patterned_product("shoes", 3), 14, 200, 1.0, 4.0),
+                            patterned_product("belt", 7), 11, 80, 0.75, 6.0),
+        "s2_tts_bag.mp4": (_lines(["zh_12.flac", "zh_16.flac", "zh_11.flac", "zh_15.flac"]), bag, 12, 60, 0.75, 5.0),
+        "s3_english_bag.mp4": (_clip(multi, 0.0, 14.5), bag, 13, 300, 0.6, -5.0),
+        "s4_english_shoes.mp4": (_clip(multi, 15.0, 14.5), patterned_product("shoes", 3), 14, 200, 0.75, 4.0),
     }
     paths = {}
     for name, (audio, product, seed, x0, scale, dx) in specs.items():
