@@ -70,7 +70,33 @@ def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
           f"(real-time factor {wall / duration:.3f}); {summary['findings']} findings")
     for k, v in split.items():
         print(f"  {k:<22} {v:>8.1f} s")
+    links = sum(split.get(k, 0.0) for k in LINK_STAGES)
+    cpu = link_cpu(case)
+    print(f"  link stages ({' + '.join(LINK_STAGES)}): {links:.1f} s wall = {100 * links / wall:.1f} % of analyze"
+          + (f"; their own CPU: {cpu}" if cpu else ""))
     shutil.rmtree(work)
+
+
+LINK_STAGES = ("voice", "footage", "products")
+
+
+def link_cpu(case: Path) -> str:
+    """CPU-seconds of the link stages, rerun alone on the finished case (wall figures on a shared
+    machine say little; CPU-seconds do not depend on what else runs)."""
+    import resource
+
+    from lsforensics.case import Case
+    from lsforensics.links import per_case_stages
+    from lsforensics.stage import run_stage
+
+    out = []
+    for st in per_case_stages():
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        run_stage(Case(case), st, force=True)
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=True))
+        out.append(f"{st.name} {cpu:.1f} CPU-s")
+    return ", ".join(out)
 
 
 def bench_batch(source_video: Path, clips: int, seconds: float) -> None:

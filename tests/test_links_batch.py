@@ -8,6 +8,7 @@ import json
 
 import networkx as nx
 import pytest
+from conftest import run_lsf
 from links_streams import build_six
 
 pytestmark = pytest.mark.slow
@@ -21,11 +22,11 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def batch(test_cache, tmp_path_factory, lsf):
+def batch(test_cache, tmp_path_factory):
     streams = build_six(test_cache / "links")
     src = next(iter(streams.values())).parent
     out = tmp_path_factory.mktemp("batch6") / "out"
-    proc = lsf("batch", src, "-o", out, "--workers", "2", "--json", "-q", timeout=2400, check=True)
+    proc = run_lsf("batch", src, "-o", out, "--workers", "2", "--json", "-q", timeout=2400, check=True)
     return out, json.loads(proc.stdout)
 
 
