@@ -47,7 +47,7 @@ def test_exactly_the_expected_links(batch):
         if kind == "footage":
             assert e["footage_seconds"] >= 15
         if kind == "product":
-            assert e["product_inliers"] >= 20
+            assert e["product_inliers"] >= 15
     clusters = result["network"]["cluster_links"]
     assert all(link["why"] for c in clusters for link in c["links"])
     assert (out / "links.csv").read_text(encoding="utf-8").count("\n") == 1 + len(EXPECTED)

@@ -8,7 +8,7 @@ crops under ``evidence/crops/`` carry a drawn red box) and saved under
 from, its time, its box and its perceptual hash.
 
 Two crops show the same item when SIFT keypoints matched with Lowe's ratio test agree on one
-homography (RANSAC) with at least ``PRODUCT_MIN_INLIERS`` inliers: the same matcher that finds
+homography (RANSAC) with at least ``PRODUCT_MIN_INLIERS`` inliers, at least half of the matches: the same matcher that finds
 reference logos (:mod:`lsforensics.vision.references`). Keypoints inside the finding's own box
 are left out: that box is the tape, sticker or logo, and a brand's logo (or a strip of tape) on
 two different products must not make them "the same product".
@@ -38,7 +38,8 @@ PRODUCTS_JSON = "fingerprints/products.json"
 PRODUCTS_DIR = "fingerprints/products"
 PRODUCT_KINDS = ("masked_logo", "logo_match")
 MAX_CROPS = 40  # the strongest findings' crops; a stream shows a handful of products
-PRODUCT_MIN_INLIERS = 20
+PRODUCT_MIN_INLIERS = 15  # above the ~12 inliers RANSAC reaches by chance (vision/references.py)
+PRODUCT_MIN_RATIO = 0.5  # and at least half of the ratio-test matches agree with the homography
 MIN_KEYPOINTS = 12
 
 
@@ -126,7 +127,8 @@ class ProductsStage(Stage):
         atomic_write_json(case.root / PRODUCTS_JSON, {
             "schema": PRODUCTS_SCHEMA, "source_sha256": case.source.get("sha256"),
             "method": {"descriptor": "OpenCV SIFT keypoints outside the finding's own box",
-                       "match": f"Lowe ratio 0.8 + RANSAC homography, at least {PRODUCT_MIN_INLIERS} inliers"},
+                       "match": f"Lowe ratio 0.8 + RANSAC homography, at least {PRODUCT_MIN_INLIERS} inliers "
+                                f"and an inlier ratio of {PRODUCT_MIN_RATIO}"},
             "products": [c.__dict__ for c in crops]})
         return {"products": len(crops)}
 
@@ -203,7 +205,7 @@ def compare_products(a: list[ProductView], b: list[ProductView],
             if pb.desc is None or len(pb.pts) < MIN_KEYPOINTS:
                 continue
             m = _match(pa.ref, pb.pts, pb.desc, pb.size, min_inliers)
-            if m is not None and (best is None or m[1] > best.inliers):
+            if m is not None and m[2] >= PRODUCT_MIN_RATIO and (best is None or m[1] > best.inliers):
                 best = ProductMatch(pa.crop, pb.crop, int(m[1]), round(float(m[2]), 3), min_inliers)
         if best is not None:
             out.append(best)
