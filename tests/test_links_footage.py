@@ -68,3 +68,36 @@ def test_compare_cli_reports_the_range(cases, lsf):
     print("\n".join(link["reasons"]))
     bad = lsf("compare", cases["original"], cases["original"] / "media")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_a_looped_stream_lists_its_repeats(synth_stream, test_cache, tmp_path):
+    """A recorded "live" played twice in a row: footage.json says where it repeats itself."""
+    import subprocess
+
+    looped = test_cache / "links" / "looped_twice.mp4"
+    if not looped.exists():
+        listing = tmp_path / "list.txt"
+        listing.write_text(f"file '{synth_stream.video}'\nfile '{synth_stream.video}'\n")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing),
+                        "-c", "copy", str(looped)], check=True)
+    extract(looped, tmp_path / "case")
+    run_stage(Case(tmp_path / "case"), FootageStage())
+    reps = json.loads((tmp_path / "case" / "footage.json").read_text())["repeats"]
+    print("\n" + "\n".join(json.dumps(r) for r in reps))
+    d = synth_stream.duration
+    audio = [r for r in reps if r["medium"] == "audio"]
+    assert audio and all(abs(r["offset_s"] - d) <= 1.0 for r in audio), reps
+    assert max(r["seconds"] for r in audio) >= d - 5
+
+
+def test_an_ordinary_stream_has_no_repeated_sound(cases):
+    """No stream here repeats its sound. The synthetic stream's picture does repeat a layout:
+    scenes 2-4 and 14-16 show a bag, a bag, a garment at the same places on the same kind of
+    set, which the MPEG-7 signature (light and dark at 32x32-block resolution) cannot tell
+    from re-used footage; it is reported as a picture-only repeat, and docs/links.md says so."""
+    for name, root in cases.items():
+        reps = json.loads((root / "footage.json").read_text())["repeats"]
+        print(name, [(r["medium"], r["a_start"], r["a_end"], r["offset_s"]) for r in reps])
+        assert [r for r in reps if r["medium"] == "audio"] == [], name
+        if name != "original":
+            assert reps == [], name

@@ -23,7 +23,9 @@ the other. Candidate offsets come from a hash join (equal Chromaprint words; equ
 MPEG-7 frame-signature elements), so no all-pairs comparison is needed; each candidate is then checked position by
 position (bit error rate of the aligned fingerprints; mean L1 distance of the aligned frame
 signatures) and the stretches where the smoothed agreement stays over the threshold for at
-least ``MIN_RUN_S`` seconds are the matching time ranges.
+least ``MIN_RUN_S`` seconds are the matching time ranges. The same matcher run on one case against itself, at offsets of at
+least ``REPEAT_MIN_OFFSET_S``, lists where a stream repeats itself (``footage.json`` ``repeats``):
+a recorded "live" played in a loop.
 """
 
 from __future__ import annotations
@@ -58,11 +60,15 @@ SIG_ELEMENTS = 380
 RANDOM_L1 = 8 / 9  # mean |a-b| per element of two independent uniform ternary values
 
 MIN_RUN_S = 10.0  # a shared stretch shorter than this is not reported
+REPEAT_MIN_OFFSET_S = 30.0  # a stream repeating itself this much later is a loop, not a held picture
 AUDIO_MAX_BER = 0.30  # smoothed bit error rate of aligned words; unrelated audio sits near 0.5
 VIDEO_MAX_L1 = 0.45  # mean L1 per element of paired frames; unrelated frames ~0.89
 VIDEO_PAIR_TOLERANCE_S = 1.5  # a frame's partner in the other case is at most this far from t + offset
 VIDEO_OFFSET_BIN_S = 1.0
 VIDEO_MIN_VOTES = 12
+VIDEO_MIN_FRAMES = 5  # paired frames in a shared stretch
+VIDEO_SPECIFICITY_SHIFT_S = 4.0
+VIDEO_SPECIFICITY = 0.6  # distance at the offset / distance 4 s beside it; a still set scores ~1
 VIDEO_MIN_CONFIDENCE = 2  # MPEG-7 frame confidence; flat (black, one-colour) frames match anything
 VIDEO_BANDS, VIDEO_BAND_WIDTH = 24, 8  # lookup keys per frame (see band_keys)
 MAX_BUCKET = 8  # a key seen more often than this in one stream (silence, a still) votes for nothing
@@ -255,8 +261,11 @@ class FootageStage(Stage):
             sig_path.unlink(missing_ok=True)
         task.update(advance=1)
         task.close()
+        fp = Footage.from_files(fp_path, sig_path, (doc["video"] or {}).get("t"))
+        doc["repeats"] = [r.to_json() for r in repeats(fp)]
         atomic_write_json(case.root / FOOTAGE_JSON, doc)
-        return {"audio_words": (doc["audio"] or {}).get("words"), "video_frames": (doc["video"] or {}).get("frames")}
+        return {"audio_words": (doc["audio"] or {}).get("words"), "video_frames": (doc["video"] or {}).get("frames"),
+                "repeats": len(doc["repeats"])}
 
 
 # -- matching ---------------------------------------------------------------------------------
@@ -270,19 +279,19 @@ class Footage:
     video: VideoSignature | None
 
     @classmethod
+    def from_files(cls, fp: Path, sig: Path, t: Any) -> Footage:
+        video = read_signature(sig) if sig.is_file() else None
+        if video is not None and isinstance(t, list) and len(t) == len(video.t):
+            video.t = np.asarray(t, dtype=np.float64)  # the kept frames' own times (frames.json)
+        return cls(read_chromaprint(fp) if fp.is_file() else None, video)
+
+    @classmethod
     def load(cls, case_root: Path) -> Footage:
-        fp, sig, doc_path = case_root / AUDIO_FP, case_root / VIDEO_SIG, case_root / FOOTAGE_JSON
-        audio = read_chromaprint(fp) if fp.is_file() else None
-        video = None
-        if sig.is_file():
-            video = read_signature(sig)
-            try:
-                t = json.loads(doc_path.read_text(encoding="utf-8"))["video"]["t"]
-            except (OSError, ValueError, KeyError, TypeError):
-                t = None
-            if isinstance(t, list) and len(t) == len(video.t):  # the kept frames' own times
-                video.t = np.asarray(t, dtype=np.float64)
-        return cls(audio, video)
+        try:
+            t = json.loads((case_root / FOOTAGE_JSON).read_text(encoding="utf-8"))["video"]["t"]
+        except (OSError, ValueError, KeyError, TypeError):
+            t = None
+        return cls.from_files(case_root / AUDIO_FP, case_root / VIDEO_SIG, t)
 
 
 def _positions(keys: np.ndarray, valid: np.ndarray | None = None) -> dict[int, list[int]]:
@@ -339,11 +348,18 @@ def _aligned(n_a: int, n_b: int, off: int) -> tuple[int, int]:
     return max(0, -off), min(n_a, n_b - off)
 
 
-def match_audio(a: np.ndarray, b: np.ndarray) -> list[SharedRange]:
+def _later(votes: Counter[int], unit_s: float, min_offset_s: float | None) -> Counter[int]:
+    """Only offsets of at least ``min_offset_s`` (a stream against itself: its repeats)."""
+    if min_offset_s is None:
+        return votes
+    return Counter({k: n for k, n in votes.items() if k * unit_s >= min_offset_s})
+
+
+def match_audio(a: np.ndarray, b: np.ndarray, min_offset_s: float | None = None) -> list[SharedRange]:
     step = CHROMA_STEP_S
     min_len = int(MIN_RUN_S / step)
     out: list[SharedRange] = []
-    for off in _peaks(offset_votes(a, b), min_votes=max(6, min_len // 10)):
+    for off in _peaks(_later(offset_votes(a, b), step, min_offset_s), min_votes=max(6, min_len // 10)):
         lo, hi = _aligned(len(a), len(b), off)
         if hi - lo < min_len:
             continue
@@ -377,7 +393,33 @@ def band_keys(fine: np.ndarray) -> np.ndarray:
     return vals + np.arange(VIDEO_BANDS, dtype=np.int64) * 3 ** VIDEO_BAND_WIDTH
 
 
-def match_video(a: VideoSignature, b: VideoSignature) -> list[SharedRange]:
+def _pair(a: VideoSignature, b: VideoSignature, off: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each frame of a: its partner in b (nearest to t + off), whether it is near enough and
+    both are informative, and their mean L1 distance per element."""
+    want = a.t + off
+    j = np.clip(np.searchsorted(b.t, want), 1, max(1, len(b.t) - 1))
+    j = np.where(np.abs(b.t[j - 1] - want) <= np.abs(b.t[np.minimum(j, len(b.t) - 1)] - want), j - 1, j)
+    j = np.minimum(j, len(b.t) - 1)
+    informative = (a.confidence >= VIDEO_MIN_CONFIDENCE) & (b.confidence[j] >= VIDEO_MIN_CONFIDENCE)
+    paired = (np.abs(b.t[j] - want) <= VIDEO_PAIR_TOLERANCE_S) & informative
+    dist = np.abs(a.fine.astype(np.int16) - b.fine[j].astype(np.int16)).mean(axis=1)
+    return j, paired, dist
+
+
+def _specific(a: VideoSignature, b: VideoSignature, off: float, ii: np.ndarray, base: float) -> float | None:
+    """How much better the frames agree at ``off`` than a few seconds beside it (ratio, lower is
+    more specific), or None when nothing pairs beside it. A still picture (the same studio set,
+    a product held still) agrees at every offset: that is no evidence of re-used footage."""
+    beside = []
+    for shift in (-VIDEO_SPECIFICITY_SHIFT_S, VIDEO_SPECIFICITY_SHIFT_S):
+        _, paired, dist = _pair(a, b, off + shift)
+        ok = ii[paired[ii]]
+        if len(ok) >= max(2, len(ii) // 3):
+            beside.append(float(dist[ok].mean()))
+    return base / min(beside) if beside else None
+
+
+def match_video(a: VideoSignature, b: VideoSignature, min_offset_s: float | None = None) -> list[SharedRange]:
     """Shared stretches of picture, from frames sampled at different instants in the two cases."""
     ka, kb = band_keys(a.fine), band_keys(b.fine)
     va, vb = a.confidence >= VIDEO_MIN_CONFIDENCE, b.confidence >= VIDEO_MIN_CONFIDENCE
@@ -391,35 +433,33 @@ def match_video(a: VideoSignature, b: VideoSignature) -> list[SharedRange]:
                 votes[round(d / VIDEO_OFFSET_BIN_S)] += 1
                 exact[round(d / VIDEO_OFFSET_BIN_S)].append(d)
     out: list[SharedRange] = []
-    for peak in _peaks(votes, min_votes=VIDEO_MIN_VOTES):
+    for peak in _peaks(_later(votes, VIDEO_OFFSET_BIN_S, min_offset_s), min_votes=VIDEO_MIN_VOTES):
         near = [d for q in (peak - 1, peak, peak + 1) for d in exact.get(q, ())]
         off = float(np.median(near))
-        # Partner of each frame of a: the frame of b nearest to t + off, if near enough.
-        want = a.t + off
-        j = np.clip(np.searchsorted(b.t, want), 1, max(1, len(b.t) - 1))
-        j = np.where(np.abs(b.t[j - 1] - want) <= np.abs(b.t[np.minimum(j, len(b.t) - 1)] - want), j - 1, j)
-        j = np.minimum(j, len(b.t) - 1)
-        paired = (np.abs(b.t[j] - want) <= VIDEO_PAIR_TOLERANCE_S) & va & vb[j]
-        dist = np.abs(a.fine.astype(np.int16) - b.fine[j].astype(np.int16)).mean(axis=1)
+        j, paired, dist = _pair(a, b, off)
         good = paired & (dist <= VIDEO_MAX_L1)
         idx = np.nonzero(paired)[0]
         # Runs over the paired frames in time order; one disagreeing frame inside a run is
         # tolerated (a hand in front of the camera, an overlay that appears for a moment).
         g = good[idx]
         g = g | (np.concatenate([[False], g[:-1]]) & np.concatenate([g[1:], [False]]))
-        for s, e in _runs(g, 2):
+        for s, e in _runs(g, VIDEO_MIN_FRAMES):
             ii = idx[s:e]
             t0, t1 = float(a.t[ii[0]]), float(a.t[ii[-1]])
-            if t1 - t0 < MIN_RUN_S:
+            base = float(dist[ii].mean())
+            ratio = _specific(a, b, off, ii, base)
+            if t1 - t0 < MIN_RUN_S or ratio is None or ratio > VIDEO_SPECIFICITY:
                 continue
-            score = 1.0 - float(dist[ii].mean()) / RANDOM_L1
+            score = 1.0 - base / RANDOM_L1
             out.append(SharedRange("video", round(t0, 2), round(t1, 2), round(float(b.t[j[ii[0]]]), 2),
                                    round(float(b.t[j[ii[-1]]]), 2), round(score, 3),
                                    round(1.0 - VIDEO_MAX_L1 / RANDOM_L1, 3),
                                    f"MPEG-7 frame signatures (ffmpeg signature filter) of the kept frames, each "
                                    f"paired with the other case's frame nearest in time at offset {off:+.1f} s "
                                    f"(within {VIDEO_PAIR_TOLERANCE_S} s); mean L1 distance per element at most "
-                                   f"{VIDEO_MAX_L1} ({len(ii)} frames)"))
+                                   f"{VIDEO_MAX_L1} ({len(ii)} frames), and at most {VIDEO_SPECIFICITY} of the "
+                                   f"distance {VIDEO_SPECIFICITY_SHIFT_S:.0f} s beside that offset "
+                                   f"(here {ratio:.2f}: the pictures change, they are not one still set)"))
     return _best_per_stretch(out)
 
 
@@ -432,10 +472,16 @@ def _best_per_stretch(ranges: list[SharedRange]) -> list[SharedRange]:
     return sorted(kept, key=lambda r: r.a_start)
 
 
-def match_footage(a: Footage, b: Footage) -> list[SharedRange]:
+def match_footage(a: Footage, b: Footage, min_offset_s: float | None = None) -> list[SharedRange]:
     out: list[SharedRange] = []
     if a.audio is not None and b.audio is not None:
-        out += match_audio(a.audio, b.audio)
+        out += match_audio(a.audio, b.audio, min_offset_s)
     if a.video is not None and b.video is not None:
-        out += match_video(a.video, b.video)
+        out += match_video(a.video, b.video, min_offset_s)
     return out
+
+
+def repeats(fp: Footage) -> list[SharedRange]:
+    """Where a stream repeats its own footage ``REPEAT_MIN_OFFSET_S`` or more later (a recorded
+    "live" played in a loop): the stream matched against itself at later offsets only."""
+    return match_footage(fp, fp, REPEAT_MIN_OFFSET_S)

@@ -273,7 +273,7 @@ def _links_view(case: Case) -> dict[str, Any] | None:
             if isinstance(v, dict) and v.get("same_voice"):
                 rows.append({"what": "同一声音 same voice", "this": f"{v.get('this_speaker')}: {_segments_text(v.get('this_segments'), 2)}",
                              "other": f"{v.get('other_speaker')}: {_segments_text(v.get('other_segments'), 2)}",
-                             "score": _num(v.get("score")), "threshold": _num(v.get("threshold")),
+                             "score": round(_num(v.get("score"), 0.0) or 0.0, 3), "threshold": _num(v.get("threshold")),
                              "basis": f"cosine similarity of speaker embeddings; {v.get('this_seconds')} s / "
                                       f"{v.get('other_seconds')} s of speech"})
         for r in link.get("footage") or []:
@@ -282,7 +282,9 @@ def _links_view(case: Case) -> dict[str, Any] | None:
                              "this": f"{timecode(r.get('this_start'))}–{timecode(r.get('this_end'))}",
                              "other": f"{timecode(r.get('other_start'))}–{timecode(r.get('other_end'))}",
                              "score": _num(r.get("score")), "threshold": _num(r.get("threshold")),
-                             "basis": _text(r.get("method"))})
+                             "basis": _text(r.get("method")) + ("; picture only: MPEG-7 sees the layout of light "
+                                                                "and dark, so check the frames" if r.get("medium") == "video"
+                                                                else "")})
         for m in link.get("products") or []:
             if isinstance(m, dict):
                 rows.append({"what": "同款商品 same product",
