@@ -160,10 +160,10 @@ def _draw(g: nx.Graph, membership: dict[str, str], path: Path) -> None:
         pos = nx.spring_layout(g, seed=0, weight="weight")
         ids = sorted(set(membership.values()))
         colour = {c: plt.cm.tab10(i % 10) for i, c in enumerate(ids)}
-        for kind, colour in EDGE_COLOURS.items():
+        for kind, edge_colour in EDGE_COLOURS.items():
             es = [e for e in g.edges if _edge_kind(g.edges[e]) == kind]
             if es:
-                nx.draw_networkx_edges(g, pos, ax=ax, edgelist=es, alpha=0.7, edge_color=colour,
+                nx.draw_networkx_edges(g, pos, ax=ax, edgelist=es, alpha=0.7, edge_color=edge_colour,
                                        width=[0.8 + min(g.edges[e]["weight"], 10) * 0.4 for e in es])
         nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[200 + 40 * g.nodes[n]["findings"] for n in g.nodes],
                                node_color=[colour.get(membership.get(n), (0.7, 0.7, 0.7, 1)) for n in g.nodes])
