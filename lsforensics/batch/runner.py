@@ -170,7 +170,7 @@ def _record_links(cases: dict[str, Path], links: dict[tuple[str, str], Any], opt
         by_case.setdefault(cases[b], []).append(link)
     if not by_case:
         return
-    task = progress.task("links", total=len(by_case))
+    task = progress.task("links", total=None)
     link_cases(by_case, Reseal(*_reseal_options(opts.analyze_args)), argv=["lsf", "batch"])
     task.close()
 

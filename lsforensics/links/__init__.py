@@ -10,10 +10,10 @@ from __future__ import annotations
 from ..stage import Stage
 
 
-def per_case_stages(threads: int = 0) -> list[Stage]:
+def per_case_stages() -> list[Stage]:
     """The link stages of ``lsf analyze``, after detect (products need its findings)."""
     from .footage import FootageStage
     from .products import ProductsStage
     from .voice import VoiceStage
 
-    return [VoiceStage(threads), FootageStage(), ProductsStage()]
+    return [VoiceStage(), FootageStage(), ProductsStage()]

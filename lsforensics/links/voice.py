@@ -331,9 +331,8 @@ class VoiceStage(Stage):
     name = "voice"
     version = 1
 
-    def __init__(self, threads: int = 0):
+    def __init__(self) -> None:
         check_available()
-        self.threads = threads
 
     def params(self) -> dict[str, Any]:
         return {"model_sha256": WEIGHTS_SHA256, "vad_mode": VAD_MODE, "max_speech_s": MAX_SPEECH_S,
@@ -355,8 +354,10 @@ class VoiceStage(Stage):
         from ..asr.audio import load_audio
 
         task = progress.task("voice", total=None)
+        # One thread: the network is small and batched; on the 1-hour benchmark stream one thread
+        # took 10 CPU-s, two threads on the shared machine 65 CPU-s (OpenMP threads spin-waiting).
         old = torch.get_num_threads()
-        torch.set_num_threads(max(1, self.threads or os.cpu_count() or 1))
+        torch.set_num_threads(1)
         try:
             doc = analyse_voice(load_audio(case.audio))
         finally:
