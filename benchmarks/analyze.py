@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -56,10 +57,15 @@ def stage_split(case: Path, t0: float) -> dict[str, float]:
 def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="lsf-bench-analyze-"))
     case = work / "case"
+    import resource
+
     t0 = time.time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([str(LSF), "analyze", str(video), "-C", str(case), "--json", "-q", *extra],
                           capture_output=True, text=True)
     wall = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    analyze_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode not in (0, 1):
         print(proc.stderr[-2000:])
         raise SystemExit(proc.returncode)
@@ -67,7 +73,8 @@ def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
     split = stage_split(case, t0)
     split["report+seal (rest)"] = round(wall - sum(v for k, v in split.items() if not k.startswith(" ")), 1)
     print(f"analyze {video.name}: {wall:.0f} s wall for {duration:.0f} s of video "
-          f"(real-time factor {wall / duration:.3f}); {summary['findings']} findings")
+          f"(real-time factor {wall / duration:.3f}); {summary['findings']} findings; "
+          f"{analyze_cpu:.0f} CPU-s in all; load average {os.getloadavg()[0]:.1f} at the end")
     for k, v in split.items():
         print(f"  {k:<22} {v:>8.1f} s")
     links = sum(split.get(k, 0.0) for k in LINK_STAGES)
