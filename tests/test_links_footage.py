@@ -101,3 +101,29 @@ def test_an_ordinary_stream_has_no_repeated_sound(cases):
         assert [r for r in reps if r["medium"] == "audio"] == [], name
         if name != "original":
             assert reps == [], name
+
+
+def test_compare_writes_links_into_both_cases_and_keeps_their_seals(cases, lsf, tmp_path):
+    """--write records links.json in both cases, rewrites their reports and reseals them; a signed
+    case is refused (exit 2, nothing written) unless the key is given again."""
+    import shutil
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(cases["original"], a)
+    shutil.copytree(cases["excerpt"], b)
+    key = tmp_path / "lab"
+    lsf("keygen", "-o", key, check=True)
+    for c in (a, b):
+        lsf("detect", "-C", c, "-q", check=True)
+        lsf("report", "-C", c, "--format", "html", "--sign-key", key.with_suffix(".key"), "-q", check=True)
+    refused = lsf("compare", a, b)
+    assert refused.returncode == 2 and "is signed" in refused.stderr, refused.stderr
+    assert not (a / "links.json").exists() and not (b / "links.json").exists()
+    lsf("compare", a, b, "--sign-key", key.with_suffix(".key"), "-q", check=True)
+    for c, other in ((a, "excerpt"), (b, "original")):  # case ids travel with the copies
+        links = json.loads((c / "links.json").read_text())["links"]
+        assert [x["other_case"] for x in links] == [other] and "footage" in links[0]["kinds"]
+        html = (c / "report" / "report.html").read_text(encoding="utf-8")
+        assert 'id="links"' in html and "same audio" in html
+        ok = lsf("verify", c, "--pubkey", key.with_suffix(".pub"))
+        assert ok.returncode == 0, ok.stdout + ok.stderr
