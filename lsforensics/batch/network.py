@@ -121,7 +121,7 @@ def build_network(cases: dict[str, Path], links: dict[tuple[str, str], CaseLinks
                        voice=bool(link and link.same_voices), voice_score=voice if voice is not None else -1.0,
                        voice_threshold=link.voice[0].threshold if link and link.voice else -1.0,
                        footage=bool(link and link.footage),
-                       footage_seconds=round(sum(r.seconds for r in link.footage), 1) if link else 0.0,
+                       footage_seconds=max((r.seconds for r in link.footage), default=0.0) if link else 0.0,
                        footage_ranges=";".join(f"{r.medium} {r.a_start}-{r.a_end}={r.b_start}-{r.b_end}"
                                                for r in link.footage) if link else "",
                        product=bool(link and link.products), product_matches=len(link.products) if link else 0,
@@ -167,6 +167,12 @@ def _draw(g: nx.Graph, membership: dict[str, str], path: Path) -> None:
                                        width=[0.8 + min(g.edges[e]["weight"], 10) * 0.4 for e in es])
         nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[200 + 40 * g.nodes[n]["findings"] for n in g.nodes],
                                node_color=[colour.get(membership.get(n), (0.7, 0.7, 0.7, 1)) for n in g.nodes])
+        for a, b in g.edges:  # every kind of an edge, written on it (the colour shows the strongest)
+            if g.edges[a, b].get("kinds"):
+                (xa, ya), (xb, yb) = pos[a], pos[b]
+                ax.text((xa + xb) / 2, (ya + yb) / 2, g.edges[a, b]["kinds"].replace(";", " + "), fontsize=6,
+                        ha="center", va="center", color="#333333",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
         for n, (x, y) in pos.items():  # by hand: networkx labels take no font file, names are Chinese
             ax.text(x, y, g.nodes[n]["label"][:24], fontsize=7, ha="center", va="center", fontproperties=fp)
     from matplotlib.lines import Line2D
