@@ -29,6 +29,7 @@ from .errors import InputError
 
 CASE_SCHEMA = "lsf.case/1"
 TMP_MARK = ".tmp-"
+CASE_FILE_MAX_BYTES = 512 * 1024 * 1024  # a 10-hour transcript with word times is tens of MB
 
 
 def utc_now() -> str:
@@ -234,7 +235,7 @@ class Case:
 
         if not path.exists():
             raise InputError(f"{self.rel(path)} is missing in case {self.root}")
-        return load_json_file(path, self.rel(path))
+        return load_json_file(path, self.rel(path), max_bytes=CASE_FILE_MAX_BYTES)
 
     @property
     def info(self) -> dict[str, Any]:

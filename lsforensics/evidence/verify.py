@@ -356,8 +356,8 @@ def check_source_binding(ctx: VerifyContext, res: VerifyResult) -> None:
             res.fail("binding", rel, f"names source sha256 {clip(named)}, but source.json certifies {certified}")
             bad += 1
     if not bad:
-        res.passed.append(f"every extract stage read the source source.json certifies (sha256 {certified}; "
-                          f"{reads} reads recorded)")
+        res.passed.append(f"every extract stage read the source video that source.json certifies (sha256 "
+                          f"{certified}; {reads} reads recorded)")
 
 
 def check_signature(ctx: VerifyContext, res: VerifyResult) -> None:
@@ -376,7 +376,7 @@ def check_signature(ctx: VerifyContext, res: VerifyResult) -> None:
         return
     if pubkey is not None:
         key = sg.load_public_key(pubkey)
-        anchored, trust = True, f"the public key you gave ({pubkey})"
+        anchored, trust = True, f"the public key you gave, {pubkey}"
     elif pub_path.is_file() and not pub_path.is_symlink():
         try:
             key = sg.load_public_key_bytes(pub_path.read_bytes(), mf.MANIFEST_PUB)
@@ -448,7 +448,7 @@ def check_timestamp(ctx: VerifyContext, res: VerifyResult) -> None:
     anchored = False
     if tsa_ca is not None:
         roots = ts.load_pem_certificates(Path(tsa_ca).read_bytes(), str(tsa_ca))
-        anchored, where = True, f"the TSA root you gave ({tsa_ca})"
+        anchored, where = True, f"the TSA root you gave, {tsa_ca}"
     elif (root / mf.MANIFEST_TSA_CA).is_file() and not (root / mf.MANIFEST_TSA_CA).is_symlink():
         try:
             roots = ts.load_pem_certificates((root / mf.MANIFEST_TSA_CA).read_bytes(), mf.MANIFEST_TSA_CA)
