@@ -145,6 +145,8 @@ def atomic_folder(path: Path) -> Iterator[Path]:
                 os.replace(path, old)
             os.replace(staging, path)
         except OSError as exc:
+            if old.exists() and not path.exists():
+                os.replace(old, path)  # the previous version stays, never neither
             raise write_problem(path, exc) from None
         _fsync_dir(path.parent)
     finally:

@@ -158,6 +158,17 @@ def _wav_seconds(path: Path) -> float:
     return max(0, path.stat().st_size - 44) / 2 / 16000
 
 
+def _audio_expected(source: dict[str, Any], decoded: float) -> float | None:
+    """Where the audio packets end, when the decoded audio falls short of it (else None)."""
+    a = _audio_stream(source.get("probe") or {}) if isinstance(source.get("probe"), dict) else None
+    comp = source.get("completeness")
+    ends = comp.get("stream_ends") if isinstance(comp, dict) else None
+    expected = ends.get(str(a["index"])) if a and isinstance(ends, dict) else None
+    if isinstance(expected, int | float) and decoded < expected - max(1.0, 0.02 * expected):
+        return float(expected)
+    return None
+
+
 class AudioStage(Stage):
     name = "extract.audio"
 
@@ -199,12 +210,10 @@ class AudioStage(Stage):
             pin.check_unchanged("its audio was decoded")
             decoded = _wav_seconds(tmp)
         task.close()
-        expected = ((source.get("completeness") or {}).get("stream_ends") or {}).get(str(a["index"]))
-        short = expected is not None and decoded < expected - max(1.0, 0.02 * expected)
         return {
             "audio": {"stream": a["index"], "choice": probe.get("audio_stream_choice"), "codec": a["codec"],
                       "offset": offset, "duration": round(decoded, 3)},
-            "complete": not short,
+            "complete": _audio_expected(source, decoded) is None,
             "ffmpeg_warnings": [w for w in warnings if "error" in w.lower()][:20],
         }
 
@@ -231,14 +240,12 @@ def media_limitations(case: Case) -> list[tuple[str, str]]:
     if comp.get("partial") and errors:
         out.append(("读取源文件时发现损坏或缺失的数据：" + "；".join(errors[:3]),
                     "Reading the source found damaged or missing data: " + "; ".join(errors[:3])))
-    a = _audio_stream(source.get("probe") or {}) if isinstance(source.get("probe"), dict) else None
-    expected = (comp.get("stream_ends") or {}).get(str(a["index"])) if a else None
-    if isinstance(expected, int | float) and case.audio.is_file():
-        decoded = _wav_seconds(case.audio)
-        if decoded < expected - max(1.0, 0.02 * expected):
-            out.append((f"音频只解码出 {decoded:.1f} 秒（数据到 {expected:.1f} 秒）：其后的语音未被分析。",
-                        f"The audio decoded to {decoded:.1f} s only (its data run to {expected:.1f} s): speech after "
-                        "that was not analysed."))
+    decoded = _wav_seconds(case.audio) if case.audio.is_file() else None
+    expected = _audio_expected(source, decoded) if decoded is not None else None
+    if decoded is not None and expected is not None:
+        out.append((f"音频只解码出 {decoded:.1f} 秒（数据到 {expected:.1f} 秒）：其后的语音未被分析。",
+                    f"The audio decoded to {decoded:.1f} s only (its data run to {expected:.1f} s): speech after "
+                    "that was not analysed."))
     return out
 
 

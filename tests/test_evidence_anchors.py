@@ -18,7 +18,13 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO
-from test_evidence_helpers import FindingsFixtureStage, LocalTsa, build_case, realistic_findings
+from test_evidence_helpers import (
+    FindingsFixtureStage,
+    LocalTsa,
+    build_case,
+    realistic_findings,
+    sealed_signed_stamped,
+)
 
 from lsforensics.case import Case
 from lsforensics.evidence.seal import seal_case
@@ -31,17 +37,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory, test_cache, realdata):
-    base = tmp_path_factory.mktemp("anchors")
-    tsa = LocalTsa(base / "tsa")
-    url = tsa.start()
-    try:
-        case = build_case(base / "case", test_cache, realdata)
-        kp = generate_keypair(base / "lab.key", base / "lab.pub")
-        res = make_report(case.root, formats="json", sign_key=kp.private_path, tsa=url, tsa_ca=tsa.ca)
-        assert res.seal.timestamp is not None and res.seal.timestamp.status == "stamped"
-    finally:
-        tsa.stop()
-    return {"root": case.root, "key": kp, "tsa": tsa, "url": url, "base": base}
+    return sealed_signed_stamped(tmp_path_factory.mktemp("anchors"), test_cache, realdata, formats="json")
 
 
 def _copy(sealed, tmp_path: Path) -> Path:
