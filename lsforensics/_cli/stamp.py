@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,9 +32,27 @@ def stamp(case_dir: Path, tsa: str, tsa_ca: Path | None, force: bool) -> None:
     """
     if not Case(case_dir).exists():
         raise InputError(f"{case_dir} is not an lsf case (no case.json)")
+    # A recorded case first: its queued chain-head stamps (lsforensics/capture/stamps.py).
+    capture = finish_capture_stamps(Case(case_dir), tsa, tsa_ca)
+    if capture is not None and not (Case(case_dir).root / "manifest.json").is_file():
+        emit({"capture": capture}, lambda r: "\n".join(r["capture"]["messages"]) or "no capture timestamp was pending")
+        if capture["pending"]:
+            raise InputError(f"{len(capture['pending'])} capture timestamp(s) still pending: TSA {tsa} unreachable")
+        return
     out = stamp_case(Case(case_dir), tsa, tsa_ca=tsa_ca, force=force)
-    emit(out.to_json(), lambda r: f"timestamp {r['status']}: {r['message']}"
+    doc = out.to_json() | ({"capture": capture} if capture is not None else {})
+    emit(doc, lambda r: "\n".join((r.get("capture") or {}).get("messages", []) + [f"timestamp {r['status']}: {r['message']}"])
          + ("" if r["status"] == "pending" else
             "\nnote: the TSA time attests when manifest.json existed, not when the stream was recorded"))
     if out.status == "pending":
         raise InputError(out.message)
+
+
+def finish_capture_stamps(case: Case, tsa: str, tsa_ca: Path | None) -> dict[str, Any] | None:
+    from ..capture.layout import CaptureLayout, is_capture_case
+    from ..capture.stamps import finish_pending
+
+    if not is_capture_case(case.root):
+        return None
+    with case.locked():
+        return finish_pending(CaptureLayout(case), tsa, tsa_ca)

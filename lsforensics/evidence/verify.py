@@ -30,7 +30,7 @@ from . import timestamp as ts
 
 @dataclass
 class Problem:
-    check: str  # files | added | manifest | custody | signature | timestamp | source
+    check: str  # files | added | manifest | custody | signature | timestamp | source | capture
     path: str | None
     message: str
 
@@ -346,6 +346,10 @@ def verify_case(root: str | os.PathLike[str], *, pubkey: Path | None = None, sou
     if source is not None and not Path(source).is_file():
         raise InputError(f"--source {source}: no such file")
     res = VerifyResult(str(root))
+    # A recorded case (lsf record): the capture's own checks, merged in (lsforensics/capture/verify.py).
+    from ..capture.verify import merge_into as merge_capture_checks
+
+    merge_capture_checks(res, root, pubkey=pubkey, tsa_ca=tsa_ca)
     mpath = root / mf.MANIFEST_JSON
     if mpath.is_symlink() or not mpath.is_file():
         res.fail("manifest", mf.MANIFEST_JSON, "missing: the case is not sealed (run `lsf report -C CASE`)")
