@@ -146,3 +146,40 @@ class LiveFlv:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+
+
+class LocalNtp:
+    """An SNTP server on 127.0.0.1 whose clock runs ``offset`` seconds ahead of this host's."""
+
+    def __init__(self, offset: float):
+        import ntplib
+
+        self.offset = offset
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.5)
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+        self.answered = 0
+        self._stop = threading.Event()
+        self._ntplib = ntplib
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        ntplib = self._ntplib
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(1024)
+            except (TimeoutError, OSError):
+                continue
+            now = ntplib.system_to_ntp_time(time.time() + self.offset)
+            req = ntplib.NTPPacket()
+            req.from_data(data)
+            resp = ntplib.NTPPacket(version=3, mode=4, tx_timestamp=now)
+            resp.stratum, resp.ref_timestamp, resp.recv_timestamp = 2, now, now
+            resp.orig_timestamp = req.tx_timestamp
+            self.sock.sendto(resp.to_data(), peer)
+            self.answered += 1
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.sock.close()

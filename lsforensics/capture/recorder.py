@@ -473,6 +473,14 @@ def record(url: str, case_dir: str | os.PathLike[str], opts: RecordOptions | Non
             raise InputError(f"case {case.root} holds an analysed video, not a recording; choose another -C folder")
     elif root.exists() and any(root.iterdir()):
         raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
+    if layout.chain.is_file() and opts.duration is not None:
+        done = read_timeline(CaptureChain(layout.chain).entries())
+        if done.ended and done.media_duration >= opts.duration - 0.05:
+            # Rerunning a finished recording is a no-op (SPEC: idempotent), nothing is written.
+            return RecordResult(case.root, done.sessions, "already recorded",
+                                summarize(CaptureChain(layout.chain).entries()), None,
+                                [f"the case already holds {done.media_duration:.1f} s of media (--duration "
+                                 f"{opts.duration:g}); give a longer --duration to record more"])
     case.create(operator=operator)
     with case.locked():
         rec = _Recorder(case, source, opts, chats, progress, operator, argv, stop)

@@ -72,7 +72,8 @@ def _streamlink(url: str) -> StreamSource | None:
     target = getattr(best, "url", None)
     if not target:
         raise InputError(f"streamlink's best stream at {url} has no direct URL ffmpeg can read")
-    headers = dict(getattr(getattr(best, "session", None), "http", None).headers) if hasattr(best, "session") else {}
+    session = getattr(best, "session", None)
+    headers = dict(session.http.headers) if session is not None and hasattr(session, "http") else {}
     return StreamSource(url, target, _kind_of(target), f"streamlink {streamlink.__version__}",
                         {k: v for k, v in headers.items() if k.lower() in ("user-agent", "referer", "cookie")})
 

@@ -107,9 +107,9 @@ def summarize(entries: list[dict[str, Any]]) -> dict[str, Any]:
     first = tl.starts[0] if tl.starts else {}
     last_end = tl.ends[-1] if tl.ends else {}
     end_time = last_end.get("time") or (tl.segments[-1].entry.get("received") if tl.segments else None)
-    offsets = [c.get("offset") for c in (*[s.get("clock") or {} for s in tl.starts], *tl.clocks)
-               if isinstance(c.get("offset"), int | float)]
-    clock_errors = [c.get("error") for c in (*[s.get("clock") or {} for s in tl.starts], *tl.clocks) if c.get("error")]
+    checks = [*(e.get("clock") or {} for e in (*tl.starts, *tl.ends)), *tl.clocks]
+    offsets = [c["offset"] for c in checks if isinstance(c.get("offset"), int | float)]
+    clock_errors = [c["error"] for c in checks if c.get("error")]
     damaged = [{"index": s.index, "file": s.file, "warnings": s.entry.get("warnings")}
                for s in tl.segments if s.entry.get("warnings")]
     gaps = []
@@ -140,7 +140,7 @@ def summarize(entries: list[dict[str, Any]]) -> dict[str, Any]:
         "stamps": {"stamped": sum(1 for s in tl.stamps if s.get("status") == "stamped"),
                    "pending": sum(1 for s in tl.stamps if s.get("status") == "pending"),
                    "tsa": next((s.get("tsa") for s in tl.stamps), None)},
-        "clock": {"server": next((c.get("server") for c in (first.get("clock") or {},) if c), None),
+        "clock": {"server": (first.get("clock") or {}).get("server"),
                   "offsets": offsets, "max_abs_offset": max((abs(o) for o in offsets), default=None),
                   "errors": sorted(set(clock_errors))[:3]},
         "recording": last_end.get("recording"),
