@@ -292,11 +292,12 @@ def check_capture(root: Path, *, pubkey: Path | None = None, tsa_ca: Path | None
     out.commands.append(
         f"cd {q} && python3 -c \"import hashlib,json;L=open('capture.jsonl','rb').read().split(b'\\n')[:-1];"
         "print(all(json.loads(b)['prev']==hashlib.sha256(a).hexdigest() for a,b in zip(L,L[1:])))\"")
+    ca = shlex.quote(str(tsa_ca)) if tsa_ca else "TSA-ROOT.pem"
     for e in tl.stamps[-1:]:
         if isinstance(e.get("of_seq"), int):
             n = e["of_seq"]
             out.commands.append(f"cd {q} && sed -n {n}p capture.jsonl | tr -d '\\n' > /tmp/line{n} && openssl ts -verify "
-                                f"-in capture/stamps/L{n:06d}.tsr -data /tmp/line{n} -CAfile TSA-ROOT.pem   # the last stamp")
+                                f"-in capture/stamps/L{n:06d}.tsr -data /tmp/line{n} -CAfile {ca}   # the last stamp")
     return out
 
 
