@@ -115,6 +115,7 @@ class _Recorder:
         self.last_pts_end: float | None = float(last.entry.get("pts_end")) if last and last.entry.get("pts_end") is not None else None
         self.last_received: float | None = last.received if last else None
         self.segment_count = len(tl.segments)
+        self.last_index: int | None = last.index if last else None  # the last chained (whole) segment
         self.killed_before = tl.sessions > 0 and not tl.ended
         # A previous session that ended normally or died: the time until now is a gap.
         self.outage_since: float | None = self.last_received
@@ -152,7 +153,7 @@ class _Recorder:
                 self.media_total += max((b or 0) - (a or 0), 0)
                 if b is not None:
                     self.last_pts_end = b
-                self.next_index = int(p.stem) + 1
+                self.last_index, self.next_index = int(p.stem), int(p.stem) + 1
             else:
                 self.layout.partial.mkdir(parents=True, exist_ok=True)
                 dest = self.layout.partial / p.name
@@ -180,7 +181,7 @@ class _Recorder:
         self.chain.append("gap", {
             "cause": cause, "from": iso(since), "to": iso(until), "wall_s": round(until - since, 3),
             "media_missing_s": None if missing is None else round(missing, 3),
-            "after_segment": before - 1 if before > 1 else None, "before_segment": before, "session": self.session,
+            "after_segment": self.last_index, "before_segment": before, "session": self.session,
             **({"note": note} if note else {})})
 
     def _segment(self, run: FfmpegRun, attempt: int, name: str, a: float, b: float,
@@ -216,7 +217,7 @@ class _Recorder:
             "attempt": attempt, "source_segments": times.sources[-20:], **({"warnings": warnings} if warnings else {})},
             time=iso(received))
         self._window_start = received
-        self.last_pts_end, self.last_received = b, received
+        self.last_pts_end, self.last_received, self.last_index = b, received, idx
         self.media_total += max(b - pts_start, 0)
         self.segment_count += 1
         self.next_index = idx + 1
