@@ -48,14 +48,15 @@ def free_port() -> int:
 
 
 class LiveHls:
-    def __init__(self, folder: Path, source: Path, *, hls_time: float = 1.0, list_size: int = 6):
+    def __init__(self, folder: Path, source: Path, *, hls_time: float = 1.0, list_size: int = 6, dash: bool = False):
         self.folder = folder
         self.www = folder / "www"
         shutil.rmtree(self.www, ignore_errors=True)
         self.www.mkdir(parents=True)
         self.source, self.hls_time, self.list_size = source, hls_time, list_size
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/live.m3u8"
+        self.dash = dash  # a live DASH manifest (live.mpd, fMP4 segments) instead of HLS
+        self.url = f"http://127.0.0.1:{self.port}/live.{'mpd' if dash else 'm3u8'}"
         self.encoder: subprocess.Popen[bytes] | None = None
         self.server: http.server.ThreadingHTTPServer | None = None
         self.corrupt_next = False
@@ -63,13 +64,16 @@ class LiveHls:
         self.served = 0
 
     def start(self) -> LiveHls:
+        out = (["-map", "0", "-tag:v", "avc1", "-tag:a", "mp4a", "-f", "dash", "-seg_duration", f"{self.hls_time:g}",
+                "-window_size", str(self.list_size), "-use_template", "1", "-use_timeline", "1",
+                str(self.www / "live.mpd")] if self.dash else
+               ["-f", "hls", "-hls_time", f"{self.hls_time:g}", "-hls_list_size", str(self.list_size),
+                "-hls_flags", "delete_segments+temp_file", str(self.www / "live.m3u8")])
         self.encoder = subprocess.Popen(
             ["ffmpeg", "-v", "error", "-nostdin", "-re", "-stream_loop", "-1", "-i", str(self.source), "-c", "copy",
-             "-f", "hls", "-hls_time", f"{self.hls_time:g}", "-hls_list_size", str(self.list_size),
-             "-hls_flags", "delete_segments+temp_file", str(self.www / "live.m3u8")],
-            stdin=subprocess.DEVNULL, start_new_session=True)
+             *out], stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.time() + 20
-        while not (self.www / "live.m3u8").is_file():
+        while not (self.www / self.url.rsplit("/", 1)[1]).is_file():
             if time.time() > deadline:
                 raise RuntimeError("the HLS encoder wrote no playlist in 20 s")
             time.sleep(0.1)

@@ -394,3 +394,17 @@ def test_page_url_resolved_by_yt_dlp(tmp_path, live):
     print(start["source"])
     assert start["url"] == page and start["source"]["stream_url"] == live.url
     assert start["source"]["resolver"].startswith("yt-dlp") and r.summary["media_duration"] >= 3.5
+
+
+@pytest.mark.slow
+def test_live_dash_source(tmp_path, source):
+    dash = LiveHls(tmp_path / "dash", source, dash=True).start()
+    try:
+        time.sleep(3)
+        r = record(dash.url, tmp_path / "d", RecordOptions(duration=6, segment_time=2, ntp=None))
+    finally:
+        dash.stop()
+    print(r.summary["kind"], r.summary["segments"], r.summary["media_duration"])
+    assert r.summary["kind"] == "dash" and r.summary["media_duration"] >= 5.5
+    v = verify_case(tmp_path / "d")
+    assert v.ok, _failed(v)

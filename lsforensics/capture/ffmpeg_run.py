@@ -31,6 +31,7 @@ _ENDED = re.compile(r"segment:'(?P<file>[^']+)' count:\d+ ended")
 _OPEN_SRC = re.compile(r"\[(?:hls|dash)[^\]]*\] \[\w+\] Opening '(?P<url>[^']+)' for reading")
 _SKIP = re.compile(r"skipping (?P<n>\d+) segments ahead, expired from playlists")
 _LEVEL = re.compile(r"\[(?P<level>warning|error|fatal|panic)\] ")
+LOG_MAX = 32 * 1024 * 1024  # bytes of ffmpeg log kept per attempt
 # Input damage worth chaining against the segment being written (demuxer/parser words for it).
 DAMAGE = ("corrupt", "PES packet size mismatch", "Continuity check failed", "changing packet size",
           "Invalid data found", "invalid dts", "non monotonically increasing dts", "Failed to open segment",
@@ -121,8 +122,14 @@ class FfmpegRun:
 
     def _read_log(self) -> None:
         assert self.proc.stderr is not None
+        written = 0
         for raw in self.proc.stderr:
-            self._log.write(raw)
+            # Bounded: ffmpeg's DASH demuxer can log thousands of 404s a second at a live edge.
+            if written < LOG_MAX:
+                self._log.write(raw)
+                written += len(raw)
+                if written >= LOG_MAX:
+                    self._log.write(f"[lsf] log truncated at {LOG_MAX} bytes; parsing goes on\n".encode())
             line = raw.decode("utf-8", "replace").rstrip()
             now = time.time()
             with self._lock:
