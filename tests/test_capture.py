@@ -315,7 +315,11 @@ def test_corrupted_segment_on_the_server_is_reported(tmp_path, live):
 @pytest.mark.slow
 def test_kill_9_loses_no_closed_segment_and_a_rerun_resumes(tmp_path, live):
     case = tmp_path / "k9"
-    args = ["record", live.url, "-C", case, "--duration", "16", "--segment-time", "2", "--ntp", "none", "-q"]
+    feed = tmp_path / "chat.jsonl"  # a chat file another tool writes: each line chained once, across the kill
+    feed.write_text("".join(json.dumps({"t": i, "user": "u", "text": f"第{i}条"}, ensure_ascii=False) + "\n"
+                            for i in range(5)), encoding="utf-8")
+    args = ["record", live.url, "-C", case, "--duration", "16", "--segment-time", "2", "--ntp", "none", "-q",
+            "--chat", f"file:{feed}"]
     proc = subprocess.Popen([str(LSF), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(9)
     proc.send_signal(signal.SIGKILL)
@@ -332,6 +336,10 @@ def test_kill_9_loses_no_closed_segment_and_a_rerun_resumes(tmp_path, live):
 
         assert sha256_file(case / e["file"]) == e["sha256"]
     before = len(segs)
+    assert sum(e["kind"] == "chat" for e in entries) == 5
+    with open(feed, "a", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps({"t": i, "user": "u", "text": f"第{i}条"}, ensure_ascii=False) + "\n"
+                         for i in range(5, 8)))
     proc2 = run_lsf("record", *args[1:], "--json", timeout=120)
     assert proc2.returncode == 0, proc2.stderr
     out = json.loads(proc2.stdout)
@@ -342,6 +350,8 @@ def test_kill_9_loses_no_closed_segment_and_a_rerun_resumes(tmp_path, live):
     assert [g["cause"] for g in s["gaps"]] == ["recorder stopped and restarted"]
     starts = [e for e in _entries(case) if e["kind"] == "start"]
     assert starts[1]["previous_session_ended"] is False
+    texts = [e["text"] for e in _entries(case) if e["kind"] == "chat"]
+    assert texts == [f"第{i}条" for i in range(8)], texts
     v = verify_case(case)
     assert v.ok, _failed(v)
 

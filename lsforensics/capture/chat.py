@@ -37,10 +37,11 @@ class ChatMessage:
     t: Any
     user: str
     text: str
+    pos: int | None = None  # file sources: byte offset just after this message's line
 
     def to_fields(self, source: str) -> dict[str, Any]:
         return {"source": source, "received": iso(self.received), "t": self.t, "user": self.user,
-                "text": self.text}
+                "text": self.text, **({"pos": self.pos} if self.pos is not None else {})}
 
 
 def iso(ts: float) -> str:
@@ -87,14 +88,21 @@ class ChatSource(ABC):
     @abstractmethod
     def run(self, emit: Callable[[ChatMessage], None], stop: threading.Event) -> None: ...
 
-    def _line(self, raw: str | bytes, emit: Callable[[ChatMessage], None]) -> None:
+    def _line(self, raw: str | bytes, emit: Callable[[ChatMessage], None], pos: int | None = None) -> None:
         if isinstance(raw, bytes | str) and not raw.strip():
             return
         m = parse_message(raw, time.time())
         if m is None:
             self.rejected += 1
         else:
+            m.pos = pos
             emit(m)
+
+    def resume_from(self, chained: list[dict[str, Any]]) -> None:
+        """A rerun of a killed recording: the source's messages already in the chain (by spec).
+
+        A live feed cannot replay what it sent, so by default there is nothing to skip."""
+        return None
 
     def _error(self, exc: BaseException) -> None:
         if len(self.errors) < 50:
@@ -113,12 +121,18 @@ class FileSource(ChatSource):
     def __init__(self, spec: str):
         super().__init__(spec)
         self.path = Path(spec[5:] if spec.startswith("file:") else spec)
+        self.start = 0
         if not self.path.is_file():
             raise InputError(f"--chat {spec}: no such file")
 
+    def resume_from(self, chained: list[dict[str, Any]]) -> None:
+        """Go on after the last line already chained, so a rerun does not chain it twice."""
+        done = [e["pos"] for e in chained if e.get("source") == self.spec and isinstance(e.get("pos"), int)]
+        self.start = max(done, default=0)
+
     def run(self, emit: Callable[[ChatMessage], None], stop: threading.Event) -> None:
         self.connects = 1
-        pos = 0
+        pos = self.start
         pending = b""
         while not stop.is_set():
             try:
@@ -129,11 +143,13 @@ class FileSource(ChatSource):
                 self._error(exc)
                 chunk = b""
             if chunk:
+                base = pos - len(pending)
                 pos += len(chunk)
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    self._line(line, emit)
+                    base += len(line) + 1
+                    self._line(line, emit, base)
                 if len(pending) > MAX_MESSAGE:
                     self.rejected += 1
                     pending = b""

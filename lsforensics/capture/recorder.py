@@ -121,6 +121,8 @@ class _Recorder:
         self.outage_since: float | None = self.last_received
         self.outage_cause = "recorder stopped and restarted" if tl.sessions else None
         self.leftovers = self._leftovers()
+        for c in self.chats:
+            c.resume_from(tl.chat)
 
     def _leftovers(self) -> list[tuple[str, Path, tuple[float, float] | None]]:
         """Segment files a killed session left unchained: closed by ffmpeg (listed) or unfinished."""
@@ -474,9 +476,12 @@ def record(url: str, case_dir: str | os.PathLike[str], opts: RecordOptions | Non
             raise InputError(f"case {case.root} holds an analysed video, not a recording; choose another -C folder")
     elif root.exists() and any(root.iterdir()):
         raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
-    if layout.chain.is_file() and opts.duration is not None:
+    if layout.chain.is_file():
         done = read_timeline(CaptureChain(layout.chain).entries())
-        if done.ended and done.media_duration >= opts.duration - 0.05:
+        if done.starts and done.starts[0].get("url") != url:
+            raise InputError(f"case {case.root} records {done.starts[0].get('url')}, not {url}; "
+                             "choose another -C folder")
+        if opts.duration is not None and done.ended and done.media_duration >= opts.duration - 0.05:
             # Rerunning a finished recording is a no-op (SPEC: idempotent), nothing is written.
             return RecordResult(case.root, done.sessions, "already recorded",
                                 summarize(CaptureChain(layout.chain).entries()), None,
@@ -486,9 +491,6 @@ def record(url: str, case_dir: str | os.PathLike[str], opts: RecordOptions | Non
     with case.locked():
         rec = _Recorder(case, source, opts, chats, progress, operator, argv, stop)
         rec._prepare()
-        prev = [e for e in rec.chain.entries() if e.get("kind") == "start"]
-        if prev and prev[0].get("url") != url:
-            raise InputError(f"case {case.root} records {prev[0].get('url')}, not {url}; choose another -C folder")
         reason = rec.record()
         done = rec.finish(reason)
         entries = rec.chain.entries()
