@@ -98,6 +98,7 @@ class _Recorder:
         self.pool = ThreadPoolExecutor(max_workers=1)  # the TSA and NTP round trips, off the recording loop
         self.stamp_future: Future[tuple[dict[str, Any] | None, dict[str, Any], str | None]] | None = None
         self.notes: list[str] = []
+        self.chat_dropped = 0
 
     # -- setup ------------------------------------------------------------------------------
     def _prepare(self) -> None:
@@ -395,8 +396,8 @@ class _Recorder:
     def _put_chat(self, spec: str, m: ChatMessage) -> None:
         try:
             self.chat_q.put_nowait((spec, m))
-        except queue.Full:  # the loop is stuck for minutes: drop rather than grow without bound
-            pass
+        except queue.Full:  # the loop is stuck for minutes: drop (counted in the end line) rather than grow
+            self.chat_dropped += 1
 
     def _after_attempt(self, run: FfmpegRun, state: dict[str, Any]) -> None:
         """A segment ffmpeg opened but never closed (killed hard): keep it aside, chained."""
@@ -430,7 +431,8 @@ class _Recorder:
         self.chain.append("end", {
             "session": self.session, "reason": reason, "segments": len(tl.segments),
             "media_duration": tl.media_duration, "gaps": len(tl.gaps), "recording": recording, "chat": chat,
-            "chat_sources": [c.describe() for c in self.chats], "clock": check_clock(self.opts.ntp).to_json()})
+            "chat_sources": [c.describe() for c in self.chats], "chat_dropped": self.chat_dropped,
+            "clock": check_clock(self.opts.ntp).to_json()})
         end_seq, end_line = self.chain.seq, self.chain.last_line or b""
         self._stamp_now(wait=True)
         sig = None
