@@ -131,6 +131,10 @@ def analyze(
 ) -> AnalyzeResult:
     opts = opts or AnalyzeOptions()
     progress = progress or NullProgress()
+    # A recorded case (lsf record) is analysed from its remux, with the chat it recorded.
+    from .capture.analysis import recorded_input
+
+    video, case_dir, opts = recorded_input(video, case_dir, opts)
     # Every option is checked before the case is touched (and before minutes of hashing).
     if opts.fail_on and opts.fail_on not in SEVERITY_ORDER:
         raise InputError(f"--fail-on {opts.fail_on}: choose high, medium or low")

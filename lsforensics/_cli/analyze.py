@@ -81,12 +81,14 @@ def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: 
 
     Resumable: rerun the same command after an interruption and it continues from the first
     unfinished stage; a finished case reruns as a no-op. Ends with a short summary and the
-    report's location.
+    report's location. VIDEO may also be a case recorded by `lsf record`: its
+    capture/recording.ts is analysed in place, with the chat it recorded.
 
     \b
     Example:
       lsf analyze stream.mp4
       lsf analyze stream.mp4 -C cases/0612 --page product.html --chat danmaku.xml --sign-key lab.key
+      lsf analyze cases/room12
     """
     aopts = AnalyzeOptions(pages=list(pages), chats=list(chats), rules_dirs=list(rules_dirs), model=model,
                            language=language, backend=backend, frames=FrameParams(interval=interval),

@@ -52,7 +52,7 @@ EXTRACT_ACTIONS = ("extract.source", "extract.audio", "extract.frames")
 
 @dataclass
 class Problem:
-    check: str  # one of the names in CHECKS
+    check: str  # one of the names in CHECKS, or capture (lsforensics/capture/verify.py)
     path: str | None
     message: str
 
@@ -548,6 +548,14 @@ def verify_case(root: str | os.PathLike[str], *, pubkey: Path | None = None, sou
     if source is not None and not Path(source).is_file():
         raise InputError(f"--source {source}: no such file")
     res = VerifyResult(str(root))
+    # A recorded case (lsf record): the capture's own checks, merged in (lsforensics/capture/verify.py).
+    from ..capture.verify import merge_into as merge_capture_checks
+
+    try:
+        merge_capture_checks(res, root, pubkey=pubkey, tsa_ca=tsa_ca)
+    except Exception as exc:  # noqa: BLE001 - hostile content must fail verification, never crash it
+        res.fail("capture", None, f"could not be completed on this case's content "
+                                  f"({type(exc).__name__}: {clip(str(exc), 200)})")
     mpath = root / mf.MANIFEST_JSON
     if mpath.is_symlink() or not mpath.is_file():
         res.fail("manifest", mf.MANIFEST_JSON, "missing: the case is not sealed (run `lsf report -C CASE`)")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..capture.report import capture_view
 from ..case import Case, utc_now
 from ..custody import CustodyLog
 from ..errors import InputError
@@ -308,6 +309,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "case": {k: info.get(k) for k in ("case_id", "uuid", "created", "operator", "host")},
         "source": src_view,
         "source_matches_findings": (src_view or {}).get("sha256") == doc.get("source_sha256"),
+        "capture": capture_view(case),  # None unless the case was recorded by `lsf record`
         "summary": summary,
         "duration": duration,
         "groups": groups,

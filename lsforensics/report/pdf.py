@@ -167,6 +167,17 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     t.setStyle(grid)
     t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
     story.append(t)
+    cap = d.get("capture")
+    if cap:
+        story.append(P("直播采集 / Capture", h2))
+        rows = [[P(f"{_t(zh)} {_t(en)}"), P(_t(v))] for zh, en, v in cap["rows"]]
+        rows += [[P(f"中断 gap: {_t(g['cause'])}"), P(f"{_t(g['from'])} .. {_t(g['to'])}: {_t(g['wall'])} without data, "
+                                                   f"{_t(g['missing'])} media missing, at {_t(g['at'])}")]
+                 for g in cap["gaps"]]
+        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+        story.append(t)
 
     # -- summary ----------------------------------------------------------------------------
     s = d["summary"]
