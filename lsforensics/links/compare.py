@@ -240,7 +240,10 @@ def refresh_report(case_root: Path, reseal: Reseal, *, argv: list[str] | None = 
 def link_cases(links_by_case: dict[Path, list[CaseLinks]], reseal: Reseal | None = None, *,
                argv: list[str] | None = None, operator: str | None = None) -> dict[str, Any]:
     """Record each case's links and refresh its report. Every case is checked before any is written."""
+    from ..report.stage import check_report_options
+
     reseal = reseal or Reseal()
+    check_report_options("html", reseal.sign_key, reseal.tsa, reseal.tsa_ca)  # a wrong key fails here
     for root in links_by_case:
         reseal.check(Path(root))
     out: dict[str, Any] = {}
