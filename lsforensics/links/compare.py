@@ -9,7 +9,6 @@ the links with their scores, thresholds, model and segments.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..case import Case, atomic_write_json, utc_now
 from ..errors import InputError
+from ..loaders import load_json_file
 from ..progress import Progress
 from ..stage import Stage, StageResult, run_stage
 from .footage import AUDIO_FP, FOOTAGE_JSON, VIDEO_SIG, Footage, SharedRange, match_footage
@@ -161,12 +161,7 @@ class LinksStage(Stage):
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
         path = case.root / LINKS_JSON
-        old = []
-        if path.is_file():
-            try:
-                old = list(json.loads(path.read_text(encoding="utf-8")).get("links") or [])
-            except (ValueError, AttributeError):
-                old = []
+        old = read_links(case)
         replaced = {link["other_case_path"] for link in self.links}
         kept = [x for x in old if isinstance(x, dict) and x.get("other_case_path") not in replaced]
         new = [{**link, "compared": utc_now(), "tool_version": __version__} for link in self.links]
@@ -192,9 +187,9 @@ def read_links(case: Case) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
+        doc = load_json_file(path, case.rel(path))
+    except InputError:
+        return []  # a damaged links.json links nothing (verify reports the damage)
     links = doc.get("links") if isinstance(doc, dict) else None
     return [x for x in links if isinstance(x, dict)] if isinstance(links, list) else []
 

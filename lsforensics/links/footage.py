@@ -30,7 +30,6 @@ a recorded "live" played in a loop.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +43,7 @@ import numpy as np
 from .. import media
 from ..case import Case, atomic_write_bytes, atomic_write_json
 from ..errors import InputError, StageError
+from ..loaders import load_json_file
 from ..progress import Progress
 from ..stage import Stage
 
@@ -288,14 +288,16 @@ class Footage:
     @classmethod
     def load(cls, case_root: Path) -> Footage:
         try:
-            t = json.loads((case_root / FOOTAGE_JSON).read_text(encoding="utf-8"))["video"]["t"]
-        except (OSError, ValueError, KeyError, TypeError):
+            t = load_json_file(case_root / FOOTAGE_JSON)["video"]["t"]
+        except (InputError, KeyError, TypeError):
             t = None
         return cls.from_files(case_root / AUDIO_FP, case_root / VIDEO_SIG, t)
 
 
 def _positions(keys: np.ndarray, valid: np.ndarray | None = None) -> dict[int, list[int]]:
     """Key -> positions; ``keys`` is (n,) or (n, m) for m keys per position."""
+    if keys.size == 0:  # a clip too short for one fingerprint word or frame
+        return {}
     keys = keys.reshape(len(keys), -1)
     where: dict[int, list[int]] = defaultdict(list)
     for i, row in enumerate(keys.tolist()):
@@ -474,9 +476,9 @@ def _best_per_stretch(ranges: list[SharedRange]) -> list[SharedRange]:
 
 def match_footage(a: Footage, b: Footage, min_offset_s: float | None = None) -> list[SharedRange]:
     out: list[SharedRange] = []
-    if a.audio is not None and b.audio is not None:
+    if a.audio is not None and b.audio is not None and len(a.audio) and len(b.audio):
         out += match_audio(a.audio, b.audio, min_offset_s)
-    if a.video is not None and b.video is not None:
+    if a.video is not None and b.video is not None and len(a.video.t) and len(b.video.t):
         out += match_video(a.video, b.video, min_offset_s)
     return out
 

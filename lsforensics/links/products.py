@@ -16,7 +16,6 @@ two different products must not make them "the same product".
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from PIL import Image
 
 from ..case import Case, atomic_folder, atomic_write_json
 from ..errors import InputError
+from ..loaders import load_json_file
 from ..progress import Progress
 from ..stage import Stage
 from ..vision.imageio import load_image
@@ -156,10 +156,7 @@ def load_products(case_root: Path) -> list[ProductView]:
     path = case_root / PRODUCTS_JSON
     if not path.is_file():
         return []
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise InputError(f"{path}: not valid JSON") from None
+    doc = load_json_file(path)
     out = []
     for p in doc.get("products") or []:
         try:

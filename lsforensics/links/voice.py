@@ -307,7 +307,7 @@ def analyse_voice(wav: np.ndarray, max_speech_s: float = MAX_SPEECH_S) -> VoiceD
         return doc
     embs, where = embed_windows(wav, pieces)
     doc.speakers = cluster_speakers(embs, where)
-    if len(pieces) < sum(1 for _ in regions) or sum(e - s for s, e in pieces) < doc.speech_seconds - 1:
+    if sum(e - s for s, e in pieces) < doc.speech_seconds - 1:
         doc.note = (f"{round(sum(e - s for s, e in pieces), 1)} s of the {doc.speech_seconds} s of speech were "
                     "used, spread evenly over the stream")
     return doc
@@ -364,8 +364,8 @@ class VoiceStage(Stage):
             torch.set_num_threads(old)
         task.close()
         atomic_write_json(out, voice_json(doc, case.source.get("sha256")))
-        return {"speakers": len(doc.speakers), "speech_s": doc.speech_seconds,
-                "used_s": round(sum(e - s for s, e in doc.segments_used), 1)}
+        return {"speakers": len(doc.speakers), "speech_s": float(doc.speech_seconds),
+                "used_s": round(float(sum(e - s for s, e in doc.segments_used)), 1)}
 
 
 # -- comparing two cases ----------------------------------------------------------------------
