@@ -71,7 +71,8 @@ VIDEO_SPECIFICITY_SHIFT_S = 4.0
 VIDEO_SPECIFICITY = 0.6  # distance at the offset / distance 4 s beside it; a still set scores ~1
 VIDEO_MIN_CONFIDENCE = 2  # MPEG-7 frame confidence; flat (black, one-colour) frames match anything
 VIDEO_BANDS, VIDEO_BAND_WIDTH = 24, 8  # lookup keys per frame (see band_keys)
-MAX_BUCKET = 8  # a key seen more often than this in one stream (silence, a still) votes for nothing
+MAX_BUCKET = 24  # a key seen more often than this in one stream (silence, a still) votes for nothing;
+# a stream looping one recording up to this many times still finds its repeats
 MAX_FILE_BYTES = 512 << 20  # a signature or fingerprint larger than this is no case file of ours
 
 
@@ -357,11 +358,18 @@ def _later(votes: Counter[int], unit_s: float, min_offset_s: float | None) -> Co
     return Counter({k: n for k, n in votes.items() if k * unit_s >= min_offset_s})
 
 
+def _top(min_offset_s: float | None) -> int:
+    """Candidate offsets to check: more for a stream's own repeats (a loop repeats at every
+    multiple of its period, and a voice loop inside it adds more)."""
+    return 6 if min_offset_s is None else 16
+
+
 def match_audio(a: np.ndarray, b: np.ndarray, min_offset_s: float | None = None) -> list[SharedRange]:
     step = CHROMA_STEP_S
     min_len = int(MIN_RUN_S / step)
     out: list[SharedRange] = []
-    for off in _peaks(_later(offset_votes(a, b), step, min_offset_s), min_votes=max(6, min_len // 10)):
+    for off in _peaks(_later(offset_votes(a, b), step, min_offset_s), min_votes=max(6, min_len // 10),
+                      top=_top(min_offset_s)):
         lo, hi = _aligned(len(a), len(b), off)
         if hi - lo < min_len:
             continue
@@ -375,7 +383,7 @@ def match_audio(a: np.ndarray, b: np.ndarray, min_offset_s: float | None = None)
                                    round(score, 3), round(1.0 - 2.0 * AUDIO_MAX_BER, 3),
                                    f"Chromaprint (algorithm {CHROMAPRINT_ALGORITHM}) bit error rate of aligned "
                                    f"words, smoothed over 2 s, at most {AUDIO_MAX_BER}"))
-    return _best_per_stretch(out)
+    return _best_per_stretch(out, min_offset_s is not None)
 
 
 _BANDS = np.random.default_rng(15938).permutation(SIG_ELEMENTS)[:VIDEO_BANDS * VIDEO_BAND_WIDTH].reshape(
@@ -435,7 +443,8 @@ def match_video(a: VideoSignature, b: VideoSignature, min_offset_s: float | None
                 votes[round(d / VIDEO_OFFSET_BIN_S)] += 1
                 exact[round(d / VIDEO_OFFSET_BIN_S)].append(d)
     out: list[SharedRange] = []
-    for peak in _peaks(_later(votes, VIDEO_OFFSET_BIN_S, min_offset_s), min_votes=VIDEO_MIN_VOTES):
+    for peak in _peaks(_later(votes, VIDEO_OFFSET_BIN_S, min_offset_s), min_votes=VIDEO_MIN_VOTES,
+                       top=_top(min_offset_s)):
         near = [d for q in (peak - 1, peak, peak + 1) for d in exact.get(q, ())]
         off = float(np.median(near))
         j, paired, dist = _pair(a, b, off)
@@ -462,13 +471,15 @@ def match_video(a: VideoSignature, b: VideoSignature, min_offset_s: float | None
                                    f"{VIDEO_MAX_L1} ({len(ii)} frames), and at most {VIDEO_SPECIFICITY} of the "
                                    f"distance {VIDEO_SPECIFICITY_SHIFT_S:.0f} s beside that offset "
                                    f"(here {ratio:.2f}: the pictures change, they are not one still set)"))
-    return _best_per_stretch(out)
+    return _best_per_stretch(out, min_offset_s is not None)
 
 
-def _best_per_stretch(ranges: list[SharedRange]) -> list[SharedRange]:
-    """Neighbouring offsets find the same stretch: keep the best-scoring range of overlapping ones."""
+def _best_per_stretch(ranges: list[SharedRange], shortest_offset: bool = False) -> list[SharedRange]:
+    """Neighbouring offsets find the same stretch: keep the best-scoring range of overlapping ones
+    (for a stream's own repeats, the longest, then the one at the shortest offset)."""
     kept: list[SharedRange] = []
-    for r in sorted(ranges, key=lambda r: (-r.score, r.a_start)):
+    order = (lambda r: (-r.seconds, r.b_start - r.a_start)) if shortest_offset else (lambda r: (-r.score, r.a_start))
+    for r in sorted(ranges, key=order):
         if all(r.a_end <= k.a_start or r.a_start >= k.a_end for k in kept):
             kept.append(r)
     return sorted(kept, key=lambda r: r.a_start)
