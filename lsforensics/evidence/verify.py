@@ -333,6 +333,11 @@ def check_source_binding(ctx: VerifyContext, res: VerifyResult) -> None:
     src = _obj(_case_json(ctx.root, "source.json"))
     certified = _str(src.get("sha256"))
     if not certified:
+        extracted = any(e.get("action") in EXTRACT_ACTIONS for _n, e in _custody_entries(ctx.root))
+        if not extracted and not (ctx.root / "source.json").exists() and not (ctx.root / "findings.json").exists():
+            # Nothing was extracted yet (a case `lsf record` made, before `lsf analyze`): no binding to check.
+            res.notes.append("no source has been extracted into this case yet (no source.json, no extract stage)")
+            return
         res.fail("binding", "source.json", "missing, unreadable or without a sha256: the source is not certified")
         return
     bad = 0
@@ -421,8 +426,11 @@ def check_timestamp(ctx: VerifyContext, res: VerifyResult) -> None:
         elif recorded:
             res.fail("timestamp", mf.MANIFEST_TSR, f"missing, although manifest.json records a timestamp requested "
                                                     f"from {tsa}: manifest.tsr and manifest.tsq were removed")
-        elif tsa_ca is not None:
+        elif tsa_ca is not None and not any((root / "capture" / "stamps").glob("*.tsr")):
             res.fail("timestamp", mf.MANIFEST_TSR, "missing: the case has no timestamp, but --tsa-ca was given")
+        elif tsa_ca is not None:
+            res.notes.append("the current seal has no RFC 3161 timestamp; --tsa-ca was used for the stamps of the "
+                             "capture chain (capture/stamps/), which attest when each recorded piece existed")
         else:
             res.notes.append("no RFC 3161 timestamp (no manifest.tsr, and manifest.json records no timestamp request)")
         return
