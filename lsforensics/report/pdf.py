@@ -63,6 +63,13 @@ def _t(x: Any) -> str:
     return escape("" if x is None else str(x))
 
 
+def _refs(ids: list[str], by_id: dict[str, Any]) -> str:
+    from .data import EXCERPT_REFS
+
+    shown = ", ".join(f"#{_t(by_id[i]['n'])}" if i in by_id else _t(i) for i in ids[:EXCERPT_REFS])
+    return shown + (f" +{len(ids) - EXCERPT_REFS}" if len(ids) > EXCERPT_REFS else "")
+
+
 def render_pdf(data: dict[str, Any], root: str) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -163,7 +170,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     rows = [[P("编号 ID"), P("时间码 Timecode"), P("类型/严重程度 Kind/severity"), P("原话/原文 Quote")]]
     for fid in s["top"]:
         f = d["findings_by_id"][fid]
-        rows.append([P(_t(f["id"])), P(_t(f["timecode"])),
+        rows.append([P(_t(f["label"])), P(_t(f["timecode"])),
                      P(f"{_t(f['kind_label'][0])}<br/><font color='{sev_color.get(f['severity'], '#000')}'>"
                        f"{_t(f['severity'])}</font> {_t(f['confidence'])}"), P(_t(f["quote"] or f["matched"] or ""))])
     t = LongTable(rows, colWidths=[16 * mm, 24 * mm, 36 * mm, width - 76 * mm], repeatRows=1)
@@ -188,7 +195,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         # every remaining row of a long table at each page split (quadratic with CJK line breaking).
         widths = [26 * mm, width - 26 * mm - img_w - 6, img_w + 6]
         for f in g["findings"]:
-            left = (f"<b>{_t(f['id'])}</b><br/>{_t(f['timecode'])}"
+            left = (f"<b>{_t(f['label'])}</b><br/>{_t(f['timecode'])}"
                     + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
                     + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
                       f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
@@ -230,7 +237,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     story.append(P("转写摘录 / Transcript excerpts", h2))
     if d["excerpts"]:
         rows = [[P("时间码 Timecode"), P("转写（自动） Transcript (automatic)"), P("发现 Findings")]]
-        rows += [[P(_t(e["timecode"])), P(_t(e["text"])), P(", ".join(_t(x) for x in e["findings"]), small)]
+        rows += [[P(_t(e["timecode"])), P(_t(e["text"])), P(_refs(e["findings"], d["findings_by_id"]), small)]
                  for e in d["excerpts"]]
         t = LongTable(rows, colWidths=[24 * mm, width - 54 * mm, 30 * mm], repeatRows=1)
         t.setStyle(grid)

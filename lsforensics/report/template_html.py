@@ -86,7 +86,7 @@ TEMPLATE = r"""<!DOCTYPE html>
   <table>
     <tr><th>编号 ID</th><th>时间码 Timecode</th><th>类型 Kind</th><th>严重程度 Severity</th><th>原话/原文 Quote</th></tr>
     {% for fid in d.summary.top %}{% set f = d.findings_by_id[fid] %}
-    <tr><td class="nw"><a href="#{{ f.id }}">{{ f.id }}</a></td><td class="tc nw">{{ f.timecode }}</td><td>{{ f.kind_label[0] }} / {{ f.kind_label[1] }}</td>
+    <tr><td class="nw"><a href="#{{ f.id }}">{{ f.label }}</a></td><td class="tc nw">{{ f.timecode }}</td><td>{{ f.kind_label[0] }} / {{ f.kind_label[1] }}</td>
         <td><span class="badge sev-{{ f.severity }}">{{ f.severity_label[0] }} {{ f.severity }}</span> {{ '%.2f'|format(f.confidence) if f.confidence is not none }}</td>
         <td>{{ f.quote | highlight(f.matched) }}</td></tr>
     {% endfor %}
@@ -109,7 +109,7 @@ TEMPLATE = r"""<!DOCTYPE html>
 {% for f in g.findings %}
 <div class="finding {{ f.severity }}" id="{{ f.id }}">
   <div>
-    <div><b>{{ f.id }}</b></div>
+    <div><b>{{ f.label }}</b></div>
     <div class="tc">{{ f.timecode }}{% if f.end is not none and f.end != f.start %} – {{ f.timecode_end }}{% endif %}</div>
     <div><span class="badge sev-{{ f.severity }}">{{ f.severity_label[0] }} {{ f.severity }}</span></div>
     <div>置信度 confidence {{ '%.2f'|format(f.confidence) if f.confidence is not none else '—' }}</div>
@@ -148,7 +148,7 @@ TEMPLATE = r"""<!DOCTYPE html>
   <tr><th>时间码 Timecode</th><th>转写 Transcript (automatic)</th><th>相关发现 Findings</th></tr>
   {% for e in d.excerpts %}
   <tr><td class="tc nw">{{ e.timecode }}</td><td>{{ e.text }}{% if e.raw_text and e.raw_text != e.text %}<div class="muted">原始输出 raw: {{ e.raw_text }}</div>{% endif %}</td>
-      <td>{% for fid in e.findings %}<a href="#{{ fid }}">{{ fid }}</a> {% endfor %}</td></tr>
+      <td>{% for fid in e.findings[:refs] %}<a href="#{{ fid }}">#{{ d.findings_by_id[fid].n }}</a> {% endfor %}{% if e.findings | length > refs %}+{{ e.findings | length - refs }}{% endif %}</td></tr>
   {% endfor %}
 </table>
 {% else %}<p>无语音发现或无转写。/ No speech findings or no transcript.</p>{% endif %}
