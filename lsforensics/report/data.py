@@ -50,7 +50,7 @@ def strength(v: dict[str, Any]) -> tuple:
                                     id=v["id"]))
 
 
-def _read_optional(case: Case, path: Path) -> Any:
+def read_optional(case: Case, path: Path) -> Any:
     if not path.is_file():
         return None
     try:
@@ -59,7 +59,7 @@ def _read_optional(case: Case, path: Path) -> Any:
         return None
 
 
-def _rule_index() -> dict[str, dict[str, Any]]:
+def rule_index() -> dict[str, dict[str, Any]]:
     """Rule items by id from the shipped rules, for each finding's legal basis (best effort)."""
     try:
         from ..rules import load_rules
@@ -99,7 +99,7 @@ def _duration(source: dict[str, Any] | None, findings: list[Finding]) -> float:
     return max([d or 0.0, *ends, 1.0])
 
 
-def _frame_index(frames: Any) -> list[tuple[float, str]]:
+def frame_index(frames: Any) -> list[tuple[float, str]]:
     out = []
     for fr in frames if isinstance(frames, list) else []:
         if isinstance(fr, dict) and isinstance(fr.get("file"), str) and _num(fr.get("t")) is not None:
@@ -243,10 +243,10 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract` first")
     case.require(case.findings_json, "detect -C CASE")
     doc = FindingsDoc.load(case.findings_json)
-    source = _read_optional(case, case.source_json)
-    transcript = _read_optional(case, case.transcript_json)
-    frames = _frame_index(_read_optional(case, case.frames_json))
-    index = _rule_index()
+    source = read_optional(case, case.source_json)
+    transcript = read_optional(case, case.transcript_json)
+    frames = frame_index(read_optional(case, case.frames_json))
+    index = rule_index()
     views = [finding_view(f, index, case, frames) for f in doc.findings]
     strongest = sorted(views, key=strength)
     duration = _duration(source, doc.findings)
