@@ -200,6 +200,28 @@ def _exhibits(case: Case) -> list[dict[str, Any]]:
     return out
 
 
+def _review_limits(review: dict[str, Any]) -> list[tuple[str, str]]:
+    by = review["by_status"]
+    if not review["decisions"]:
+        return [("本报告中的发现尚未经人工复核。", "No finding in this report has been reviewed by a person yet "
+                 "(`lsf review CASE`).")]
+    items = [(f"{review['findings']} 项发现中有 {review['reviewed']} 项经人工复核（复核人：{', '.join(review['reviewers'])}）；"
+              "每项发现注明其复核状态、复核人和备注。复核决定记录在 review.jsonl（哈希链）中。",
+              f"{review['reviewed']} of {review['findings']} findings were reviewed by a person "
+              f"({', '.join(review['reviewers'])}): confirmed {by['confirmed']}, rejected {by['rejected']}, unsure "
+              f"{by['unsure']}. Each finding shows its status, reviewer and note; the decisions are in review.jsonl, "
+              "hash-chained like the custody log.")]
+    if by["changed"]:
+        items.append(("部分发现在复核之后发生变化，其复核决定不再适用，标为“已变更”。",
+                      f"{by['changed']} finding(s) changed after they were reviewed (detection was rerun): their "
+                      "decisions no longer apply and they are marked 'changed'."))
+    if review["only"]:
+        items.append((f"本报告只列出状态为 {', '.join(review['only'])} 的发现。",
+                      f"This report lists only the findings whose review status is {', '.join(review['only'])}; "
+                      "the case holds the others (findings.json, review.jsonl)."))
+    return items
+
+
 def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = [
         ("本报告中的发现由软件自动生成，是供人工复核的线索，不是结论。",
@@ -237,8 +259,23 @@ def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[
     return items
 
 
+def _clips(case: Case) -> dict[str, dict[str, Any]]:
+    """Each finding's exhibit clip (file, sha256, where it starts on the source's clock)."""
+    from ..review.exhibits import load_exhibits
+
+    ex = load_exhibits(case) or {}
+    by_file = {c.get("file"): c for c in ex.get("clips") or [] if isinstance(c, dict)}
+    out = {}
+    for fid, rel in (ex.get("findings") or {}).items() if isinstance(ex.get("findings"), dict) else []:
+        c = by_file.get(rel)
+        if c:
+            out[str(fid)] = {"file": f"exhibits/{rel}", "sha256": c.get("sha256"), "timecode": timecode(c.get("clip_start")),
+                             "method": ex.get("method")}
+    return out
+
+
 def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str | None = None,
-                      tsa: str | None = None) -> dict[str, Any]:
+                      tsa: str | None = None, only: set[str] | None = None) -> dict[str, Any]:
     if not case.exists():
         raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract` first")
     case.require(case.findings_json, "detect -C CASE")
@@ -247,7 +284,16 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
     transcript = read_optional(case, case.transcript_json)
     frames = frame_index(read_optional(case, case.frames_json))
     index = rule_index()
-    views = [finding_view(f, index, case, frames) for f in doc.findings]
+    from ..review.decisions import review_state
+    from .matter import case_matter
+
+    state = review_state(case, doc)
+    clips = _clips(case)
+    all_views = [finding_view(f, index, case, frames) for f in doc.findings]
+    for v in all_views:
+        v["review"] = state.statuses[v["id"]].to_json()
+        v["clip"] = clips.get(v["id"])
+    views = [v for v in all_views if only is None or v["review"]["status"] in only]
     strongest = sorted(views, key=strength)
     duration = _duration(source, doc.findings)
 
@@ -270,7 +316,10 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
                      "medium": g["medium"], "low": g["low"]} for g in groups],
         "top": [v["id"] for v in strongest[:TOP_N]],
         "brands": dict(Counter(v["brand"] for v in views if v["brand"]).most_common(10)),
+        "all_findings": len(all_views),
     }
+    review = state.summary()
+    review["only"] = sorted(only) if only else None
     info = case.info
     custody = CustodyLog(case.custody).entries() if case.custody.is_file() else []
     model = transcript.get("model") if isinstance(transcript, dict) else None
@@ -295,6 +344,8 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "case": {k: info.get(k) for k in ("case_id", "uuid", "created", "operator", "host")},
         "source": src_view,
         "source_matches_findings": (src_view or {}).get("sha256") == doc.source_sha256,
+        "matter": case_matter(case),
+        "review": review,
         "summary": summary,
         "duration": duration,
         "groups": groups,
@@ -303,7 +354,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "exhibits": _exhibits(case),
         "environment": env,
         "custody": custody,
-        "limitations": _limitations(transcript, views),
+        "limitations": _review_limits(review) + _limitations(transcript, views),
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }

@@ -149,6 +149,13 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     t.setStyle(grid)
     t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
     story.append(t)
+    if d.get("matter"):
+        story.append(P("案件信息 / Matter", h2))
+        rows = [[P(f"{_t(m['zh'])} {_t(m['en'])}"), P(_t(m["value"]).replace("\n", "<br/>"))] for m in d["matter"]]
+        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+        story.append(t)
 
     # -- summary ----------------------------------------------------------------------------
     s = d["summary"]
@@ -158,6 +165,15 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                    f"<font color='{sev_color['medium']}'>中 medium {s['by_severity']['medium']}</font> · "
                    f"<font color='{sev_color['low']}'>低 low {s['by_severity']['low']}</font>",
                    ParagraphStyle("big", parent=base, fontSize=11, leading=15)))
+    rv = d["review"]
+    by = rv["by_status"]
+    story.append(P(f"人工复核 Human review: {rv['reviewed']} / {rv['findings']} reviewed · 确认 confirmed {by['confirmed']} · "
+                   f"驳回 rejected {by['rejected']} · 不确定 unsure {by['unsure']} · 已变更 changed {by['changed']} · "
+                   f"未复核 not reviewed {by['unreviewed']}"
+                   + (f" · 复核人 reviewer(s): {_t(', '.join(rv['reviewers']))}" if rv["reviewers"] else "")))
+    if rv["only"]:
+        story.append(P(f"<b>本报告只列出状态为 {_t(', '.join(rv['only']))} 的发现 / only findings with review status "
+                       f"{_t(', '.join(rv['only']))}: {s['total']} of {s['all_findings']}</b>"))
     if s.get("brands"):
         story.append(P("涉及品牌 Brands named: " + ", ".join(f"{_t(b)} ({n})" for b, n in s["brands"].items())))
     rows = [[P("类型 Kind"), P("高 High"), P("中 Med."), P("低 Low"), P("合计 Total")]]
@@ -198,7 +214,9 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             left = (f"<b>{_t(f['label'])}</b><br/>{_t(f['timecode'])}"
                     + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
                     + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
-                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
+                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}"
+                    + f"<br/><b>{_t(f['review']['status'])}</b>"
+                    + (f"<br/>{_t(f['review']['reviewer'])}" if f["review"]["reviewer"] else ""))
             parts = []
             if f["quote"]:
                 parts.append(f"<b>“{_t(f['quote'])}”</b>")
@@ -215,6 +233,11 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             for k, v in f["extra"].items():
                 val = "; ".join(f"{kk}: {vv}" for kk, vv in v.items()) if isinstance(v, dict) else v
                 parts.append(f"{_t(k)}: {_t(val)}")
+            if f["review"]["note"]:
+                parts.append(f"复核备注 reviewer's note: {_t(f['review']['note'])}")
+            if f.get("clip"):
+                parts.append(f"视频片段 clip: {_t(f['clip']['file'])} (stream copy from {_t(f['clip']['timecode'])}) "
+                             f"sha256 {_t(f['clip']['sha256'])}")
             if f["evidence"]:
                 parts.append("证据 evidence: " + ", ".join(_t(e) for e in f["evidence"]))
             pic: Any = ""

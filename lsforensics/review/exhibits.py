@@ -28,6 +28,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from ..errors import InputError
 from ..evidence.hashing import sha256_file
 from ..findings import FindingsDoc, timecode
 from ..progress import Progress
-from ..stage import DIGESTS, Stage
+from ..stage import DIGESTS, Stage, env_threads
 
 EXHIBITS_SCHEMA = "lsf.exhibits/1"
 PAD = 5.0
@@ -166,7 +167,10 @@ def packet_md5s(path: Path, stream: str, *, at: float | None = None, duration: f
 
 
 def clip_matches_source(source: Path, clip_path: Path, clip_start: float, offset: float = 0.0) -> dict[str, bool]:
-    """Per stream: are the clip's packets, in order, a run of the source's packets from clip_start?"""
+    """Per stream: are the clip's packets, in order, a run of the source's packets from clip_start?
+
+    ``offset``: the video's start on the file's clock (``exhibits.json`` ``source.offset_s``).
+    """
     out = {}
     for s in ("v", "a"):
         mine = packet_md5s(clip_path, s)
@@ -211,10 +215,11 @@ class ExhibitsStage(Stage):
         windows = _windows(doc, duration, self.pad)
         old = _previous(case)
         task = progress.task("exhibits", total=len(windows))
-        clips: list[Clip] = []
         with atomic_folder(exhibits_dir(case)) as staging:
             (staging / "clips").mkdir()
-            for (a, b), ids in windows.items():
+
+            def one(item: tuple[tuple[float, float], list[str]]) -> Clip:
+                (a, b), ids = item
                 i = bisect.bisect_right(keyframes, a + 1e-6) - 1
                 k = keyframes[i] if i >= 0 else 0.0
                 rel = _name(a, b, ext)
@@ -226,8 +231,13 @@ class ExhibitsStage(Stage):
                     # -ss a hair past the keyframe: ffmpeg seeks to the keyframe at or before it.
                     cut_clip(self.source, out, at=k + offset + 0.0005, duration=b - k, ext=ext)
                     dur, vstart = _probe_clip(out)
-                clips.append(Clip(rel, (a, b), k, b, dur, vstart, sha256_file(out), out.stat().st_size, ids))
                 task.update(advance=1)
+                return Clip(rel, (a, b), k, b, dur, vstart, sha256_file(out), out.stat().st_size, ids)
+
+            # Two ffmpeg processes at a time: each mostly waits on reading the source.
+            workers = env_threads() or min(2, os.cpu_count() or 1)
+            with ThreadPoolExecutor(max_workers=max(1, min(workers, 2))) as pool:
+                clips = list(pool.map(one, windows.items()))
             index = {
                 "schema": EXHIBITS_SCHEMA,
                 "method": METHOD,

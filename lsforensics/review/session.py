@@ -22,6 +22,7 @@ from ..custody import CustodyLog
 from ..errors import InputError
 from ..evidence.hashing import sha256_file
 from ..findings import FindingsDoc, timecode
+from ..report.tracks import csv_cell
 from .decisions import (
     DECISIONS,
     ReviewLog,
@@ -199,12 +200,6 @@ def apply_scripted(case: Case, doc: FindingsDoc, rows: list[dict[str, str]], *, 
             "by_decision": dict(session.counts), "custody_seq": entry["seq"] if entry else None}
 
 
-def _cell(v: Any) -> str:
-    """A CSV cell; text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    s = "" if v is None else str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
-
-
 def export_rows(doc: FindingsDoc, state: ReviewState) -> list[dict[str, Any]]:
     rows = []
     for f in doc.in_time_order():
@@ -223,5 +218,5 @@ def export_csv(doc: FindingsDoc, state: ReviewState) -> str:
     w = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n")
     w.writeheader()
     for row in export_rows(doc, state):
-        w.writerow({k: _cell(v) for k, v in row.items()})
+        w.writerow({k: csv_cell(v) for k, v in row.items()})
     return buf.getvalue()
