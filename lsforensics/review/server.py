@@ -63,6 +63,16 @@ class ReviewApp:
             case_root, payload, context, decide, files, finish)
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a closed tab or cancelled range: normal
+            super().handle_error(request, client_address)
+
+
 class ReviewServer:
     def __init__(self, app: ReviewApp, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None):
         # ``host`` other than loopback exists only so a test can prove the per-request address
@@ -72,10 +82,9 @@ class ReviewServer:
         self.finished = threading.Event()
         handler = type("Handler", (_Handler,), {"server_ref": self})
         try:
-            self.httpd = http.server.ThreadingHTTPServer((host, port), handler)
+            self.httpd = _QuietServer((host, port), handler)
         except OSError as exc:
             raise InputError(f"cannot listen on {host}:{port} ({exc.strerror})") from None
-        self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[:2]
         self._thread: threading.Thread | None = None
 
