@@ -136,20 +136,21 @@ def review(case_dir: Path, reviewer: str | None, sets: tuple[str, ...], note: st
         if recovered:
             result["recovered_sessions"] = recovered
         scripted = bool(set_rows or imported)
+        reason = "--no-clips" if no_clips else None
+        if (scripted or export_file is None) and not no_clips:
+            # The exhibits a reviewed report lists, however the review is done.
+            with progress() as prog:
+                ex, reason = prepare_exhibits(case, source, progress=prog, argv=argv, operator=who)
+            if ex is not None:
+                result["exhibits"] = {**ex.result, "skipped": ex.skipped}
+            else:
+                click.echo(f"lsf: warning: no exhibit clips: {reason}", err=True)
+        result["no_clips"] = reason
         if scripted:
             rows = [{"id": i, "decision": d, "note": note or "", "reviewer": ""} for i, d in set_rows] + imported
             result["session"] = apply_scripted(case, doc, rows, reviewer=who, via="set" if set_rows else "import",
                                                argv=argv)
         elif export_file is None:
-            reason = "--no-clips" if no_clips else None
-            if not no_clips:
-                with progress() as prog:
-                    ex, reason = prepare_exhibits(case, source, progress=prog, argv=argv, operator=who)
-                if ex is not None:
-                    result["exhibits"] = {**ex.result, "skipped": ex.skipped}
-                else:
-                    click.echo(f"lsf: warning: no exhibit clips: {reason}", err=True)
-            result["no_clips"] = reason
             result["session"] = _serve(case, doc, who, argv, reason, not no_browser and sys.stdout.isatty(), port)
         state = review_state(case, doc)
         if export_file is not None:

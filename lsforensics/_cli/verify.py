@@ -20,6 +20,14 @@ def _human(r: dict[str, Any]) -> str:
         lines.append(f"  FAILED  {p['text']}")
     for n in r["notes"]:
         lines.append(f"  note    {n}")
+    if r.get("seals"):
+        lines.append("seals (oldest first; the last is manifest.json itself):")
+        for s in r["seals"]:
+            state = "ok" if not s["problems"] else f"{s['problems']} problem(s)"
+            lines.append(f"  seal {s['seal']}  {s['created']}  {s['folder']}/manifest.json sha256 "
+                         f"{s['manifest_sha256'][:16]}…  {s['file_count']} files"
+                         + (f"  signer {s['signer'][:16]}…" if s.get("signer") else "  unsigned") + f"  {state}")
+        lines.append("  current  manifest.json")
     lines.append("equivalent checks without lsf:")
     lines += [f"  {c}" for c in r["commands"]]
     lines.append("result: " + ("INTACT" if r["ok"] else f"VERIFICATION FAILED ({len(r['problems'])} problems)"))
@@ -37,7 +45,9 @@ def verify(case_dir: Path, pubkey: Path | None, source: Path | None, tsa_ca: Pat
 
     Reports each changed, missing or added file, a broken custody chain, a bad signature, a
     timestamp that does not cover manifest.json and, with --source, a source video whose hash
-    differs. Paths outside the case are rejected, never followed. Nothing is written.
+    differs. Earlier seals kept under seals/N/ (a case sealed again after review) are checked
+    too, and it says what changed between each seal and the next. Paths outside the case are
+    rejected, never followed. Nothing is written.
 
     \b
     Example:

@@ -48,6 +48,7 @@ class VerifyResult:
     commands: list[str] = field(default_factory=list)
     timestamp: dict[str, Any] | None = None
     signer: str | None = None
+    seals: list[dict[str, Any]] = field(default_factory=list)  # kept earlier seals (seals/N/), see seals.py
 
     def fail(self, check: str, path: str | None, message: str) -> None:
         self.ok = False
@@ -213,6 +214,20 @@ def _check_custody(root: Path, source_path: str | None, res: VerifyResult) -> No
                           f"each action are unchanged")
 
 
+def _check_review_log(root: Path, res: VerifyResult) -> None:
+    """review.jsonl, when the case was reviewed: the same hash chain as custody.jsonl."""
+    from ..review.decisions import REVIEW_FILE, ReviewLog
+
+    log = ReviewLog(root / REVIEW_FILE)
+    if not log.path.is_file() or log.path.is_symlink():
+        return
+    problems = log.verify_chain()
+    for p in problems:
+        res.fail("review", REVIEW_FILE, str(p))
+    if not problems:
+        res.passed.append(f"{REVIEW_FILE} hash chain intact ({len(log.raw_lines())} decisions)")
+
+
 def _check_signature(root: Path, data: bytes, doc: dict[str, Any], pubkey: Path | None, res: VerifyResult) -> None:
     sig_path, pub_path = root / mf.MANIFEST_SIG, root / mf.MANIFEST_PUB
     if not sig_path.is_file():
@@ -361,9 +376,42 @@ def verify_case(root: str | os.PathLike[str], *, pubkey: Path | None = None, sou
     _check_sha256_list(root, doc, res)
     src_path = (doc.get("source") or {}).get("path")
     _check_custody(root, src_path, res)
+    _check_review_log(root, res)
     _check_signature(root, data, doc, pubkey, res)
     _check_timestamp(root, data, tsa_ca, res)
     if source is not None:
         _check_source(root, Path(source), res)
+    res.seals = _check_kept_seals(root, doc, pubkey, tsa_ca, res)
     _commands(root, res, pubkey, tsa_ca)
     return res
+
+
+def _check_kept_seals(root: Path, doc: dict[str, Any], pubkey: Path | None, tsa_ca: Path | None,
+                      res: VerifyResult) -> list[dict[str, Any]]:
+    """Every earlier seal under seals/N/: the same signature and timestamp checks, on its own bytes."""
+    from . import seals
+
+    def sub_check(folder: Path, run: Any, bad: Any = None) -> None:
+        sub = VerifyResult(str(folder))
+        run(sub)
+        tag = f"{seals.SEALS_DIR}/{folder.name}"
+        for p in sub.problems:
+            if bad is not None:
+                bad(f"{tag}/{p.path}" if p.path else tag, f"{p.check}: {p.message}")
+            else:
+                res.fail("seals", f"{tag}/{p.path}" if p.path else tag, f"{p.check}: {p.message}")
+        res.passed += [f"seal {folder.name}: {x}" for x in sub.passed]
+        res.notes += [f"seal {folder.name}: {x}" for x in sub.notes if "not signed" in x or "no RFC 3161" in x]
+
+    def signature(folder: Path, data: bytes, sdoc: dict[str, Any], bad: Any) -> None:
+        # The stored key of that seal (an earlier seal may have another signer than --pubkey).
+        sub_check(folder, lambda sub: _check_signature(folder, data, sdoc, None, sub), bad)
+
+    def timestamp(folder: Path, data: bytes) -> None:
+        sub_check(folder, lambda sub: _check_timestamp(folder, data, tsa_ca, sub))
+
+    records = seals.check_seals(root, doc, res.fail, res.passed, res.notes, signature, timestamp)
+    if records:
+        res.notes.append(f"{len(records) + 1} seals: {len(records)} kept under {seals.SEALS_DIR}/ and the current "
+                         "manifest.json, which lists them")
+    return records

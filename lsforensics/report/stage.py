@@ -18,11 +18,12 @@ from ..case import Case, atomic_folder, atomic_write_bytes
 from ..errors import InputError
 from ..evidence import sign as sg
 from ..evidence.seal import SealResult, seal_case
+from ..evidence.seals import keep_report
 from ..evidence.timestamp import load_pem_certificates
 from ..progress import NullProgress, Progress
 from ..review.decisions import parse_only, review_path
 from ..review.exhibits import exhibits_index
-from ..stage import Stage, StageResult, run_stage
+from ..stage import Stage, StageResult, is_current, run_stage
 from . import tracks
 from .matter import matter_path, read_matter_file
 
@@ -160,6 +161,8 @@ def make_report(
         if matter_bytes is not None and (not matter_path(case).is_file() or matter_path(case).read_bytes() != matter_bytes):
             atomic_write_bytes(matter_path(case), matter_bytes)
         stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv, only=statuses)
+        if force or not is_current(case, stage):
+            keep_report(case)  # a sealed report about to be replaced is kept with its seal (seals/N/report/)
         sres = run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator)
         seal = seal_case(case, sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, argv=argv, operator=operator,
                          force=force or not sres.skipped)
