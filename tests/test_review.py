@@ -234,7 +234,10 @@ def test_review_in_a_real_browser(review_case: Case, tmp_path: Path) -> None:
 
         # 6) a screenshot of the page for the docs (LSF_UPDATE_SCREENSHOTS=1 writes docs/images/)
         drv.find_element(By.ID, f"item-{ids[0]}").click()
-        time.sleep(0.5)
+        _wait(drv, "const v = document.getElementById('clip'); return v && v.readyState >= 2")
+        drv.execute_script("document.getElementById('clip').currentTime = 1.55")
+        time.sleep(0.8)
+        assert "original time 00:00:01.4" in drv.find_element(By.CSS_SELECTOR, ".media .tc").text
         shot = tmp_path / "review.png"
         drv.save_screenshot(str(shot))
         if os.environ.get("LSF_UPDATE_SCREENSHOTS"):

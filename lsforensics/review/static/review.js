@@ -28,9 +28,11 @@
   }
   function tc(t) {
     if (typeof t !== "number" || !isFinite(t)) return "—";
-    const ms = Math.round(t * 1000), h = Math.floor(ms / 3600000), m = Math.floor(ms % 3600000 / 60000);
-    const s = Math.floor(ms % 60000 / 1000), r = ms % 1000, p = (x, n) => String(x).padStart(n, "0");
-    return `${p(h, 2)}:${p(m, 2)}:${p(s, 2)}.${p(r, 3)}`;
+    // the same HH:MM:SS.mmm as lsforensics.findings.timecode
+    const all = Math.round(t * 1000), ms = Math.abs(all), h = Math.floor(ms / 3600000);
+    const m = Math.floor(ms % 3600000 / 60000), s = Math.floor(ms % 60000 / 1000), r = ms % 1000;
+    const p = (x, n) => String(x).padStart(n, "0");
+    return `${all < 0 ? "-" : ""}${p(h, 2)}:${p(m, 2)}:${p(s, 2)}.${p(r, 3)}`;
   }
   function say(text) { $("#msg").textContent = text || ""; }
 
@@ -125,7 +127,8 @@
       v.id = "clip";
       const at = el("div", "tc", "");
       const origin = f.clip.clip_start - f.clip.first_video_pts;
-      const show = () => { at.textContent = `原视频时间 original time ${tc(origin + v.currentTime)}`; };
+      // Before the first video frame (audio may start a few ms earlier) the clip shows its start.
+      const show = () => { at.textContent = `原视频时间 original time ${tc(Math.max(f.clip.clip_start, origin + v.currentTime))}`; };
       v.addEventListener("timeupdate", show);
       v.addEventListener("loadedmetadata", show);
       v.addEventListener("error", () => {
