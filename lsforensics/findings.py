@@ -50,7 +50,8 @@ def timecode(t: Any, *, empty: str = "—") -> str:
     return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def _num(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
+    """A finite number from untrusted JSON, else None (bools are not numbers)."""
     ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
     return float(x) if ok else None
 
@@ -112,7 +113,7 @@ class Finding:
 
 
 def _ms(t: float | None) -> int | None:
-    v = _num(t)
+    v = as_number(t)
     return None if v is None else int(round(v * 1000))
 
 
@@ -142,7 +143,7 @@ def sort_key(f: Finding) -> tuple:
 
 def strength(f: Finding) -> tuple:
     """Sort key, strongest first: severity, then confidence, then time, then id."""
-    return (SEVERITY_ORDER.get(f.severity, 9), -(_num(f.confidence) or 0.0),
+    return (SEVERITY_ORDER.get(f.severity, 9), -(as_number(f.confidence) or 0.0),
             f.start if f.start is not None else float("inf"), str(f.id))
 
 
@@ -199,11 +200,11 @@ def _coerce(d: dict[str, Any], i: int) -> Finding:
         raise FindingsError(f"finding {i + 1}: 'id' must be a string")
     known = {f for f in Finding.__dataclass_fields__ if f != "extra"}
     bbox = d.get("bbox")
-    ok_bbox = isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) is not None for v in bbox)
+    ok_bbox = isinstance(bbox, list) and len(bbox) == 4 and all(as_number(v) is not None for v in bbox)
     n = d.get("n")
     return Finding(
-        kind=d["kind"], source=str(d.get("source") or ""), start=_num(d.get("start")), end=_num(d.get("end")),
-        rule=d["rule"], severity=str(d.get("severity") or ""), confidence=_num(d.get("confidence")) or 0.0,
+        kind=d["kind"], source=str(d.get("source") or ""), start=as_number(d.get("start")), end=as_number(d.get("end")),
+        rule=d["rule"], severity=str(d.get("severity") or ""), confidence=as_number(d.get("confidence")) or 0.0,
         match=str(d.get("match") or ""), term=_text_or_none(d.get("term")), matched=_text_or_none(d.get("matched")),
         brand=_text_or_none(d.get("brand")), quote=_text_or_none(d.get("quote")),
         evidence=[e for e in d.get("evidence") or [] if isinstance(e, str)] if isinstance(d.get("evidence"), list) else [],

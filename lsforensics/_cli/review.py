@@ -18,6 +18,7 @@ from ..review.decisions import review_state
 from ..review.session import (
     ReviewSession,
     apply_scripted,
+    check_rows,
     export_csv,
     parse_set,
     read_decisions_csv,
@@ -70,7 +71,10 @@ def _serve(case: Case, doc: FindingsDoc, reviewer: str, argv: list[str], no_clip
             webbrowser.open(server.url)
         except webbrowser.Error:
             pass  # no browser here: the printed address is the way in
-    old = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    def stop(*_: Any) -> None:
+        raise KeyboardInterrupt  # `kill` ends the session like Ctrl-C: decisions kept, session recorded
+
+    old = signal.signal(signal.SIGTERM, stop)
     try:
         while not server.wait(0.5):
             pass
@@ -132,10 +136,12 @@ def review(case_dir: Path, reviewer: str | None, sets: tuple[str, ...], note: st
     result: dict[str, Any] = {"case": str(case.root)}
     with case.locked():
         doc = FindingsDoc.load(case.require(case.findings_json, "detect -C CASE"))
+        rows = [{"id": i, "decision": d, "note": note or "", "reviewer": ""} for i, d in set_rows] + imported
+        check_rows(doc, rows)  # a wrong id fails before clips are cut or anything is written
         recovered = record_unclosed_sessions(case, argv)
         if recovered:
             result["recovered_sessions"] = recovered
-        scripted = bool(set_rows or imported)
+        scripted = bool(rows)
         reason = "--no-clips" if no_clips else None
         if (scripted or export_file is None) and not no_clips:
             # The exhibits a reviewed report lists, however the review is done.
@@ -147,7 +153,6 @@ def review(case_dir: Path, reviewer: str | None, sets: tuple[str, ...], note: st
                 click.echo(f"lsf: warning: no exhibit clips: {reason}", err=True)
         result["no_clips"] = reason
         if scripted:
-            rows = [{"id": i, "decision": d, "note": note or "", "reviewer": ""} for i, d in set_rows] + imported
             result["session"] = apply_scripted(case, doc, rows, reviewer=who, via="set" if set_rows else "import",
                                                argv=argv)
         elif export_file is None:

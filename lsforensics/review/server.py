@@ -198,7 +198,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(static_text(name), ctype)
         if path == "/api/case":
             return self._json(app.payload())
-        m = re.fullmatch(r"/api/context/([A-Za-z0-9#_-]{1,64})", path)
+        m = re.fullmatch(r"/api/context/([A-Za-z0-9%_-]{1,80})", path)
         if m:
             ctx = app.context(urllib.parse.unquote(m.group(1)))
             return self._json(ctx) if ctx is not None else self._refuse(404, "no such finding")

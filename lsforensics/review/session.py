@@ -174,6 +174,14 @@ def read_decisions_csv(path: Path) -> list[dict[str, str]]:
     return rows
 
 
+def check_rows(doc: FindingsDoc, rows: list[dict[str, str]]) -> None:
+    """Every scripted decision names a finding of findings.json (checked before anything is written)."""
+    for r in rows:
+        if r["id"] not in doc.digests:
+            where = f" (line {r['line']})" if r.get("line") else ""
+            raise InputError(f"finding {r['id']!r}{where} is not in findings.json")
+
+
 def apply_scripted(case: Case, doc: FindingsDoc, rows: list[dict[str, str]], *, reviewer: str, via: str,
                    argv: list[str] | None = None) -> dict[str, Any]:
     """Record scripted decisions as one session; every row is checked before the first is written.
@@ -181,11 +189,7 @@ def apply_scripted(case: Case, doc: FindingsDoc, rows: list[dict[str, str]], *, 
     A row that repeats the finding's current decision and note is skipped (re-importing an
     export changes nothing).
     """
-    known = doc.digests
-    for r in rows:
-        if r["id"] not in known:
-            where = f" (line {r['line']})" if r.get("line") else ""
-            raise InputError(f"finding {r['id']!r}{where} is not in findings.json")
+    check_rows(doc, rows)
     state = review_state(case, doc)
     session = ReviewSession(case, doc, reviewer=reviewer, via=via, argv=argv)
     skipped = 0

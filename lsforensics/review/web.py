@@ -7,14 +7,13 @@ on-screen text around it. The server (``server.py``) only checks requests and ro
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..case import Case
 from ..chat import chat_json
-from ..findings import FindingsDoc, timecode
+from ..findings import FindingsDoc, as_number, timecode
 from ..report import labels as lb
 from ..report.data import finding_view, frame_index, is_safe_case_file, read_optional, rule_index
 from .decisions import DECISIONS, STATUSES
@@ -27,13 +26,8 @@ CHAT_S = 15.0
 MAX_CONTEXT = 60
 
 
-def _num(x: Any) -> float | None:
-    ok = isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
-    return float(x) if ok else None
-
-
 def _timed(items: Any, key: str = "start") -> list[dict[str, Any]]:
-    return [x for x in items if isinstance(x, dict) and _num(x.get(key)) is not None] if isinstance(items, list) else []
+    return [x for x in items if isinstance(x, dict) and as_number(x.get(key)) is not None] if isinstance(items, list) else []
 
 
 @dataclass
@@ -62,9 +56,9 @@ class ReviewPage:
             clip = by_file.get(clip_of.get(v["id"]))
             rel = f"{exhibits_dir(self.case).name}/{clip['file']}" if clip else None
             if clip and isinstance(clip.get("file"), str) and is_safe_case_file(self.case, rel):
-                v["clip"] = {"file": rel, "clip_start": _num(clip.get("clip_start")) or 0.0,
-                             "first_video_pts": _num(clip.get("first_video_pts")) or 0.0,
-                             "duration": _num(clip.get("duration")), "timecode": timecode(clip.get("clip_start")),
+                v["clip"] = {"file": rel, "clip_start": as_number(clip.get("clip_start")) or 0.0,
+                             "first_video_pts": as_number(clip.get("first_video_pts")) or 0.0,
+                             "duration": as_number(clip.get("duration")), "timecode": timecode(clip.get("clip_start")),
                              "sha256": clip.get("sha256")}
                 self._files.add(rel)
             self._files.update(x for x in [v["image"], *v["crops"]] if x)
@@ -84,7 +78,7 @@ class ReviewPage:
         src = read_optional(self.case, self.case.source_json) or {}
         return {
             "case": {"id": info.get("case_id"), "source": src.get("name"),
-                     "duration": _num((src.get("probe") or {}).get("duration"))},
+                     "duration": as_number((src.get("probe") or {}).get("duration"))},
             "reviewer": self.session.reviewer, "session": self.session.session,
             "findings": self.views,
             "status": {k: s.to_json() for k, s in state.statuses.items()},
@@ -101,10 +95,10 @@ class ReviewPage:
         if v["start"] is None:
             return {"transcript": [], "chat": [], "screen": []}
         a, b = v["start"], v["end"] if v["end"] is not None else v["start"]
-        segs = [{"start": s["start"], "end": _num(s.get("end")), "timecode": timecode(s["start"]),
+        segs = [{"start": s["start"], "end": as_number(s.get("end")), "timecode": timecode(s["start"]),
                  "text": str(s.get("text") or ""),
-                 "hit": s["start"] <= b and (_num(s.get("end")) or s["start"]) >= a}
-                for s in self._segments if s["start"] <= b + CONTEXT_S and (_num(s.get("end")) or s["start"]) >= a - CONTEXT_S]
+                 "hit": s["start"] <= b and (as_number(s.get("end")) or s["start"]) >= a}
+                for s in self._segments if s["start"] <= b + CONTEXT_S and (as_number(s.get("end")) or s["start"]) >= a - CONTEXT_S]
         chat = [{"t": m["t"], "timecode": timecode(m["t"]), "user": str(m.get("user") or ""),
                  "text": str(m.get("text") or "")} for m in self._chat if a - CHAT_S <= m["t"] <= b + CHAT_S]
         screen = [{"t": o["t"], "timecode": timecode(o["t"]), "text": str(o.get("text") or "")}
