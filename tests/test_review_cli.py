@@ -51,3 +51,19 @@ def test_bad_review_and_report_input_is_one_line_exit_2(case, tmp_path) -> None:
         lines = p.stderr.strip().splitlines()
         assert p.returncode == 2 and len(lines) == 1 and msg in lines[0], (args, p.returncode, p.stderr)
     assert _snapshot(root) == before  # nothing in the case was touched
+
+
+def test_a_session_that_never_closed_is_recorded_by_the_next(case) -> None:
+    from lsforensics.custody import CustodyLog
+    from lsforensics.findings import FindingsDoc
+    from lsforensics.review.session import ReviewSession, record_unclosed_sessions
+
+    doc = FindingsDoc.load(case.findings_json)
+    s = ReviewSession(case, doc, reviewer="killed", via="browser")
+    s.decide(doc.findings[0].id, "unsure", "looked at it, then the laptop died")  # no close()
+    n = len(CustodyLog(case.custody).entries())
+    assert record_unclosed_sessions(case) == [s.session]
+    entry = CustodyLog(case.custody).entries()[-1]
+    assert len(CustodyLog(case.custody).entries()) == n + 1 and entry["params"]["session"] == s.session
+    assert "without closing" in entry["result"]["note"] and entry["result"]["decisions"] == 1
+    assert record_unclosed_sessions(case) == []  # once only
