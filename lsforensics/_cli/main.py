@@ -111,6 +111,7 @@ def _register() -> None:
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
     from .record import record; cli.add_command(record)  # noqa: E702, I001
+    from .review import review; cli.add_command(review)  # noqa: E702, I001
 
 
 _register()
