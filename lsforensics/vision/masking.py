@@ -58,7 +58,7 @@ class MaskParams:
     # The product the camera is on is the in-focus object: a cover sits on it, a defocused room
     # behind it is no cover however flat (issue 14: "blur" raised nine times on a soft background).
     focus_level: float = 10.0  # local detail at or above this is in focus (a defocused room measures 4-6)
-    focus_rel: float = 0.3  # ... and at least this share of the frame's 95th percentile of detail
+    focus_rel: float = 0.15  # ... and at least this share of the frame's 95th percentile of detail
     min_on_product: float = 0.5  # share of a candidate inside the in-focus product region
     min_ring_focus: float = 0.45  # share of the ring in focus for a cover reaching over the product's edge
     max_ui_share: float = 0.2  # a candidate more than this much on the platform's UI is UI
@@ -158,7 +158,8 @@ def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: M
     # on a strongly textured product, and only covers: blur needs the first pass's evidence.
     for level, min_ratio, covers_only in ((p.detail_low, p.min_detail_ratio, False),
                                           (p.detail_low_textured, p.min_detail_ratio_textured, True)):
-        keep, labels, stats = _components((detail < level).astype(np.uint8), min_core)
+        low = (detail < level).astype(np.uint8)
+        keep, labels, stats = _components(low, min_core)
         for i in keep:
             r = _assess(i, labels, stats, bgr, gray, detail, lab, p, min_ratio, covers_only, ctx)
             if isinstance(r, MaskRegion):
@@ -180,13 +181,17 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         return ""  # too small/large: not worth a reason line (there are thousands)
     if x <= 2 or y <= 2 or x + bw >= w - 2 or y + bh >= h - 2:
         return "touches the frame edge (background)"
-    if not 0.25 <= bw / bh <= 4.0 or area / (bw * bh) < 0.5:
-        return f"elongated or sparse (aspect {bw / bh:.2f}, fill {area / (bw * bh):.2f})"
     x0, y0 = max(0, x - 40), max(0, y - 40)
     x1, y1 = min(w, x + bw + 40), min(h, y + bh + 40)
     comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
     contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
+    # Shape on the rotated rectangle: a strip of tape at 25 degrees fills half its upright box.
+    (_c, (rw, rh), _a) = cv2.minAreaRect(contour)
+    aspect = max(rw, rh) / max(1.0, min(rw, rh))
+    fill = area / max(1.0, rw * rh)
+    if aspect > 4.5 or fill < 0.6:
+        return f"elongated or sparse (aspect {aspect:.2f}, fill {fill:.2f})"
     solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
     if solidity < 0.8:
         return f"not convex (solidity {solidity:.2f})"
