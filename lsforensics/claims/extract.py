@@ -221,18 +221,6 @@ def transcript_units(doc: dict[str, Any]) -> list[TextUnit]:
     return units
 
 
-def redecode_units(doc: dict[str, Any]) -> list[TextUnit]:
-    """Accepted candidates of the biased re-decoding (corroborated by the unbiased audio): the term
-    alone, at its time. Rejected candidates never become claims (KNOWN.md: biasing can invent)."""
-    out = []
-    for c in doc.get("candidates") or []:
-        if c.get("accepted") and c.get("term"):
-            term = str(c["term"])
-            out.append(TextUnit(term, _f(c.get("start")), _f(c.get("end")), "speech", match="redecode",
-                                words=[{"start": c.get("start"), "end": c.get("end"), "word": term}]))
-    return out
-
-
 def ocr_units(rows: list[dict[str, Any]]) -> list[TextUnit]:
     units = []
     for r in rows or []:
