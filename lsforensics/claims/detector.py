@@ -169,7 +169,9 @@ SELLER_SOURCES = {"speech", "screen", "frame", "page"}
 
 
 def _implied_brands(prior: list[Finding]) -> list[Finding]:
-    return [f for f in prior if f.kind in BRAND_KINDS and f.brand and f.source in SELLER_SOURCES]
+    # A term heard only by the biased re-decoding is a lead for a person, never an input here.
+    return [f for f in prior if f.kind in BRAND_KINDS and f.brand and f.source in SELLER_SOURCES
+            and f.match != "redecode"]
 
 
 @register

@@ -225,7 +225,8 @@ def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, fou
                       round(max(0.0, min(1.0, sim)) * REDECODE_WEIGHT, 3), m.context, sim)
         out.append(_finding(m, "speech", start, end, st.quote(s, e) if e > s else str(c.get("unbiased", "")),
                             frames.near(start) if frames else [], heard_biased=c.get("heard"),
-                            redecode_method=c.get("method")))
+                            redecode_method=c.get("method"), acoustic_llr=c.get("acoustic_llr"),
+                            corroboration=c.get("reason")))
     return out
 
 
