@@ -334,8 +334,9 @@ class MaskedLogoDetector(Detector):
         for tr in build_tracks(results):
             fr0, reg0 = tr.items[0]
             frl, _ = tr.last
-            if fr0.source == "frame" and len(tr.items) < min(MIN_TRACK_FRAMES, shot_len.get(fr0.file, 1)):
-                continue  # fewer consecutive sampled frames than a cover on a shown product (or its whole shot)
+            shot = shot_len.get(fr0.file, 1)
+            if fr0.source == "frame" and len(tr.items) < (MIN_TRACK_FRAMES if shot >= 2 * MIN_TRACK_FRAMES else min(2, shot)):
+                continue  # fewer consecutive sampled frames than a cover on a product shown this long
             conf = max(r.confidence for _, r in tr.items)
             persisted = len(tr.items) >= 2
             conf = min(0.97, conf + 0.1) if persisted else conf * 0.85
