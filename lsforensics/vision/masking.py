@@ -62,7 +62,6 @@ class MaskParams:
     min_on_product: float = 0.5  # share of a candidate inside the in-focus product region
     min_ring_focus: float = 0.45  # share of the ring in focus for a cover reaching over the product's edge
     max_ring_focus_over_edge: float = 0.85  # ... the rest of that ring is the soft background
-    colour_edge: float = 6.0  # Lab gradient per pixel that separates two flat regions (0: off)
     max_ui_share: float = 0.2  # a candidate more than this much on the platform's UI is UI
 
 
@@ -158,19 +157,9 @@ def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: M
     # Two passes: "no texture at all" finds blur boxes and flat covers; "much less texture than
     # around it" finds covers that have a faint texture of their own (paper tape, matte stickers)
     # on a strongly textured product, and only covers: blur needs the first pass's evidence.
-    colour_edge = None
-    if p.colour_edge > 0:
-        # In the covers-only pass flat regions are cut where the colour steps: beige tape on a
-        # white carton is flat on both sides of its edge and the grey-level detail there is weak.
-        gl = [cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3) ** 2 + cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3) ** 2
-              for c in range(3)]
-        colour_edge = cv2.dilate((np.sqrt(sum(gl)) / 4 >= p.colour_edge).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     for level, min_ratio, covers_only in ((p.detail_low, p.min_detail_ratio, False),
                                           (p.detail_low_textured, p.min_detail_ratio_textured, True)):
-        low = detail < level
-        if covers_only and colour_edge is not None:
-            low &= ~colour_edge
-        low = low.astype(np.uint8)
+        low = (detail < level).astype(np.uint8)
         keep, labels, stats = _components(low, min_core)
         for i in keep:
             r = _assess(i, labels, stats, bgr, gray, detail, lab, p, min_ratio, covers_only, ctx)
@@ -383,8 +372,13 @@ def _lines(energy: np.ndarray, min_lines: int = 3) -> tuple[float, float] | None
 
 
 def _mosaic_candidates(gray: np.ndarray, p: MaskParams) -> list[MaskRegion]:
+    """Pixelated areas, searched with two tile sizes: 48 px tiles hold three borders of a fine
+    mosaic over a small logo (9 px blocks), 96 px tiles three of a coarse one (20 px blocks)."""
+    return _nms(_mosaic_tiles(gray, p, 48, 16) + _mosaic_tiles(gray, p, 96, 32))
+
+
+def _mosaic_tiles(gray: np.ndarray, p: MaskParams, tile: int, stride: int) -> list[MaskRegion]:
     h, w = gray.shape
-    tile, stride = 64, 24
     if h < tile or w < tile:
         return []
     gx = np.abs(np.diff(gray, axis=1))
