@@ -46,6 +46,7 @@ class MaskParams:
     min_ring_textured: float = 0.6  # share of the ring that must be textured (on a product, not a wall)
     min_detail_ratio: float = 3.5  # ring detail / inside detail
     flat_std: float = 7.0  # grey std inside a cover patch
+    flat_std_translucent: float = 14.0  # ... with the faint print under a translucent cover inside it
     cover_step: float = 18.0  # Lab distance between a cover's colour and the ring's
     mosaic_score: float = 0.45  # lattice concentration in x and y (0 random .. 1 perfect)
     mosaic_step: float = 4.0  # mean grey step across block edges
@@ -185,6 +186,14 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     x0, y0 = max(0, x - 40), max(0, y - 40)
     x1, y1 = min(w, x + bw + 40), min(h, y + bh + 40)
     comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+    holes = 0
+    if ctx is not None:
+        # A translucent sticker or tape lets the logo's strokes through: its flat part is a ring
+        # around them. The hole is part of the cover (and must still be near-uniform, below).
+        filled = fill_holes(comp)
+        holes = int(filled.sum()) - int(comp.sum())
+        if holes:
+            comp, area = filled, int(filled.sum())
     contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
     # Shape on the rotated rectangle: a strip of tape at 25 degrees fills half its upright box.
@@ -234,7 +243,8 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     g = gray[y0:y1, x0:x1]
     in_std = float(cv2.GaussianBlur(g, (0, 0), 1.0)[inside].std())
     step = float(np.linalg.norm(L[inside].mean(0) - L[ring].mean(0)))
-    uniform = in_std <= p.flat_std and step >= p.cover_step
+    # Print showing through a translucent cover is faint; print on an opaque label is not.
+    uniform = in_std <= (p.flat_std_translucent if holes else p.flat_std) and step >= p.cover_step
     edit_box = (axis_rect and half_spread <= p.max_ring_spread and not covers_only and not uniform
                 and frac >= p.min_edit_box_area)
     # A strip of tape or a sticker wider than the product reaches over its edge: its ring is the
