@@ -644,14 +644,16 @@ class RealisticStream:
 
 
 def cache_key(spec: StreamSpec) -> str:
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(Path(__file__).with_name("synth.py").read_bytes())
+    """Key over GENERATOR_VERSION, the arguments and the input media (not this file's bytes: a
+    comment or lint edit must not rebuild 30 minutes of video; a change of output bumps the version)."""
+    h = hashlib.sha256()
     for name, text in read_lines():
         h.update(name.encode() + text.encode())
         h.update(hashlib.sha256((TTS_DIR / name).read_bytes()).digest())
     for p in PHOTOS.values():
         h.update(hashlib.sha256((REALDATA / p["file"]).read_bytes()).digest())
-    h.update(json.dumps([GENERATOR_VERSION, asdict(spec)]).encode())
+    args = {**asdict(spec), "minutes": float(spec.minutes)}
+    h.update(json.dumps([GENERATOR_VERSION, args], sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
