@@ -979,6 +979,42 @@ def build_stream(dest: Path, spec: StreamSpec | None = None) -> RealisticStream:
     return RealisticStream(folder, folder / "stream.mp4", truth)
 
 
+CLAIM_PRODUCTS = ("shorts", "coat", "belt", "necklace", "shirt")
+
+
+def claims_sound(dest: Path, seed: int = 1, minutes: float = 4.0) -> tuple[Path, list[Episode], list[dict[str, Any]]]:
+    """The sound of a stream that sells the five products the host makes material/origin claims
+    about, each with a page that contradicts him (cached WAV, 16 kHz), its episodes and lines.
+    For the claims tests: the same voices, music and room as the streams, without the video."""
+    rng = np.random.default_rng(6000 + seed)
+    eps = []
+    for i, kind in enumerate(rng.permutation(list(CLAIM_PRODUCTS))):
+        noun, title, _agree, contra = DRAWN[str(kind)]
+        link = i + 1
+        ep = Episode(i, 0.0, 0.0, str(kind), noun, link, "plain", None, title, 99)
+        ep.page = {"url": f"https://shop.example/item/c{seed}{link:02d}", "title": f"{title} {link}号链接",
+                   "brand": "无品牌", "price": 99, "currency": "CNY", "captured": "2026-11-20T12:00:00Z",
+                   "attributes": {"品名": title, **(contra or {})}}
+        ep.page_mismatch = list(contra or {})
+        eps.append(ep)
+    spec = StreamSpec(seed=seed, minutes=minutes)
+    folder = Path(dest) / f"claims-sound-s{seed}-{minutes:g}m-{cache_key(spec)}"
+    espeak_cache = Path(dest) / "espeak"
+    espeak_cache.mkdir(parents=True, exist_ok=True)
+    audio, lines = _speech_plan(spec, eps, espeak_cache)
+    wav = folder / "sound.wav"
+    if not wav.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".sound-{os.getpid()}.wav"
+        with wave.open(str(tmp), "wb") as wf:
+            wf.setnchannels(1)
+            wf.setsampwidth(2)
+            wf.setframerate(SR)
+            wf.writeframes(audio.tobytes())
+        os.replace(tmp, wav)
+    return wav, eps, lines
+
+
 def renderer_for(spec: StreamSpec, espeak_cache: Path) -> tuple[Renderer, list[Episode]]:
     """A renderer for sampled-frame tests: the same pictures as the stream, without encoding it.
     Episode times need the sound plan (espeak lines are cached, so this is cheap after a build)."""
