@@ -47,6 +47,7 @@ class MaskParams:
     min_detail_ratio: float = 3.5  # ring detail / inside detail
     flat_std: float = 7.0  # grey std inside a cover patch
     flat_std_translucent: float = 14.0  # ... with the faint print under a translucent cover inside it
+    max_print_contrast: float = 45.0  # grey levels: print seen through a cover is fainter than this
     cover_step: float = 18.0  # Lab distance between a cover's colour and the ring's
     mosaic_score: float = 0.45  # lattice concentration in x and y (0 random .. 1 perfect)
     mosaic_step: float = 4.0  # mean grey step across block edges
@@ -192,6 +193,7 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         # around them. The hole is part of the cover (and must still be near-uniform, below).
         filled = fill_holes(comp)
         holes = int(filled.sum()) - int(comp.sum())
+        hole_px = (filled > 0) & (comp == 0)
         if holes:
             comp, area = filled, int(filled.sum())
     contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -243,8 +245,14 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     g = gray[y0:y1, x0:x1]
     in_std = float(cv2.GaussianBlur(g, (0, 0), 1.0)[inside].std())
     step = float(np.linalg.norm(L[inside].mean(0) - L[ring].mean(0)))
-    # Print showing through a translucent cover is faint; print on an opaque label is not.
-    uniform = in_std <= (p.flat_std_translucent if holes else p.flat_std) and step >= p.cover_step
+    # Print showing through a translucent cover is faint; print on an opaque label is not (its
+    # strokes stand far from the label's colour: 56 grey levels at the 90th percentile on a beige
+    # label's text, 36 for a logo under a frosted sticker).
+    faint = True
+    if holes:
+        gh = g[hole_px]
+        faint = gh.size == 0 or float(np.percentile(np.abs(gh - np.median(g[inside])), 90)) <= p.max_print_contrast
+    uniform = in_std <= (p.flat_std_translucent if holes else p.flat_std) and step >= p.cover_step and faint
     edit_box = (axis_rect and half_spread <= p.max_ring_spread and not covers_only and not uniform
                 and frac >= p.min_edit_box_area)
     # A strip of tape or a sticker wider than the product reaches over its edge: its ring is the
@@ -285,6 +293,8 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         conf = 0.55 + 0.15 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
             + 0.15 * min(1.0, (step - p.cover_step) / 40) + 0.1 * min(1.0, (p.flat_std - in_std) / p.flat_std)
         return MaskRegion(kind, box, round(min(conf, 0.95), 3), scores)
+    if not faint:
+        return "crisp print inside it: a printed label or sticker of the product, not a cover over it"
     if frac < p.min_blur_area:
         return f"too small for a blur box ({frac:.4f} of the frame)"
     if covers_only or (edit_box and spread > p.max_ring_spread and ratio < 5):
