@@ -200,7 +200,7 @@ class ClaimsDetector(Detector):
         for page in pages:
             out += spec_findings(claims, page, onto, pr, n_pages=len(pages), episodes=eps)
             out += brand_findings(_brands_for_page(prior, page, units, ctx, pr, eps), page, onto, pr)
-        out += price_findings(units, ctx, prior, pages, pr)
+        out += price_findings(units, ctx, prior, pages, pr, eps)
         progress.log(f"claims: {len(claims)} claims, {len(pages)} page(s), {len(eps)} product episode(s), "
                      f"{len(out)} findings")
         return out
@@ -394,7 +394,8 @@ def _brand_near(t: float | None, words: set[str], implied: list[Finding], ctx: _
     return min(near)[1] if near else None
 
 
-def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], pages: list[Page], pr: PriceRules) -> list[Finding]:
+def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], pages: list[Page], pr: PriceRules,
+                   episodes: list[Episode] | None = None) -> list[Finding]:
     implied = _implied_brands(prior)
     mentions = []  # (unit, words, PriceMention, t0, t1)
     for i, u in enumerate(units):
@@ -461,7 +462,7 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
         for page in pages:
             if page.price is None:
                 continue
-            brand = _page_brand(page, units, ctx, implied, pr)
+            brand = _page_brand(page, units, ctx, implied, pr, episodes, len(pages))
             cat = pr.category_of(" ".join([page.title or "", *page.attributes.values()]))
             f = _retail_finding(page.price, (page.currency or "CNY").upper(), brand, cat, pr, source="page", start=None,
                                 end=None, quote=page.title or "", matched=f"{page.price:g} {page.currency or ''}".strip(),
@@ -472,17 +473,18 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
     return out
 
 
-def _page_brand(page: Page, units: list[TextUnit], ctx: _Context, implied: list[Finding], pr: PriceRules) -> str | None:
-    """The brand implied while the page's product was on show; with one brand in the whole
-    stream, that brand. A stream selling several brands' items gives no brand to an unrelated page."""
-    page_words = _product_words(page.title or "", pr)
+def _page_brand(page: Page, units: list[TextUnit], ctx: _Context, implied: list[Finding], pr: PriceRules,
+                episodes: list[Episode] | None = None, n_pages: int = 1) -> str | None:
+    """The brand implied while the page's product was on sale (its episodes, or its product named);
+    with a single page and one brand in the whole stream, that brand. A brand implied while
+    another product was on sale gives no brand to this page."""
+    page_words = _page_words(page, pr)
+    near = Counter(f.brand for f in implied
+                   if about_page(f.start, ctx.words_at(f.source, f.start), page, page_words, episodes, n_pages))
+    if near:
+        return near.most_common(1)[0][0]
     brands = {f.brand for f in implied}
-    if page_words:
-        near = Counter(f.brand for f in implied
-                       if (w := ctx.words_at(f.source, f.start)) and _same_product(w, page_words))
-        if near:
-            return near.most_common(1)[0][0]
-    return next(iter(brands)) if len(brands) == 1 else None
+    return next(iter(brands)) if len(brands) == 1 and n_pages == 1 else None
 
 
 def _thresholds(brand: str | None, pr: PriceRules, *, spoken: bool) -> tuple[str, dict[str, Any]]:
