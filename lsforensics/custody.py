@@ -9,6 +9,8 @@ a line. Anyone can re-check the chain with a few lines of any language, or with
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import socket
@@ -19,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .case import default_operator, utc_now
+from .case import default_operator, json_text_bytes, utc_now, write_problem
 from .errors import InputError
 from .evidence.hashing import sha256_bytes
+from .loaders import LoadError, clip, load_json
 
 FIELDS = (
     "seq", "time", "operator", "host", "action", "argv", "tool_version",
@@ -30,7 +33,16 @@ FIELDS = (
 
 
 def _line_bytes(entry: dict[str, Any]) -> bytes:
-    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json_text_bytes(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+
+
+def parse_line(raw: bytes) -> dict[str, Any] | None:
+    """One log line as an object, or None when it is not one (bad JSON, too deep, not an object)."""
+    try:
+        entry = load_json(raw.decode("utf-8", "replace"), "custody.jsonl")
+    except LoadError:
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 _APPEND_LOCK = threading.Lock()
@@ -61,10 +73,10 @@ class CustodyLog:
     def entries(self) -> list[dict[str, Any]]:
         out = []
         for n, raw in enumerate(self.raw_lines(), 1):
-            try:
-                out.append(json.loads(raw))
-            except json.JSONDecodeError:
-                raise InputError(f"{self.path}: line {n} is not valid JSON (custody log damaged)") from None
+            entry = parse_line(raw)
+            if entry is None:
+                raise InputError(f"{self.path}: line {n} is not a JSON object (custody log damaged)")
+            out.append(entry)
         return out
 
     def last(self, action: str) -> dict[str, Any] | None:
@@ -110,12 +122,21 @@ class CustodyLog:
         if result is not None:
             entry["result"] = result
         data = _line_bytes(entry) + b"\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+        start = os.fstat(fd).st_size
         try:
             written = os.write(fd, data)
-            if written != len(data):  # pragma: no cover - regular files write fully
-                raise OSError("short write to custody log")
+            if written != len(data):  # a full disk can take part of the line
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             os.fsync(fd)
+        except OSError as exc:
+            # Never leave half a line: the log would refuse every later append.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise write_problem(self.path, exc) from None
         finally:
             os.close(fd)
         return entry
@@ -127,17 +148,16 @@ class CustodyLog:
         if data and not data.endswith(b"\n"):
             problems.append(ChainProblem(data.count(b"\n") + 1, "incomplete last line"))
         for n, raw in enumerate(self.raw_lines(), 1):
-            try:
-                entry = json.loads(raw)
-            except json.JSONDecodeError:
-                problems.append(ChainProblem(n, "not valid JSON"))
+            entry = parse_line(raw)
+            if entry is None:
+                problems.append(ChainProblem(n, "not a JSON object (damaged or hostile line)"))
                 prev_hash = sha256_bytes(raw)
                 continue
             missing = [f for f in FIELDS if f not in entry]
             if missing:
                 problems.append(ChainProblem(n, f"missing fields {missing}"))
             if entry.get("seq") != n:
-                problems.append(ChainProblem(n, f"seq is {entry.get('seq')!r}, expected {n}"))
+                problems.append(ChainProblem(n, f"seq is {clip(repr(entry.get('seq')), 40)}, expected {n}"))
             if entry.get("prev") != prev_hash:
                 problems.append(ChainProblem(n, "prev does not match the sha256 of the previous line"))
             prev_hash = sha256_bytes(raw)

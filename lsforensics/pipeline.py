@@ -3,7 +3,8 @@
 extract -> transcribe -> ocr -> chat -> pages -> detect -> report (+ seal). Each step is an
 idempotent stage, so an analyze killed at any point resumes from the first unfinished stage and
 a finished case reruns as a no-op. Stages are built before anything runs, so a bad option fails
-before a case is touched.
+before a case is touched. One case lock is held from before the case is created until it is
+sealed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from .case import Case
 from .errors import InputError
-from .extract import FrameParams, extract
+from .extract import FrameParams, extract_locked, prepare_extract
 from .findings import SEVERITY_ORDER
 from .progress import NullProgress, Progress
 from .stage import Stage, StageResult, env_threads, run_stage, run_stages_side_by_side
@@ -149,27 +150,37 @@ def analyze(
 ) -> AnalyzeResult:
     opts = opts or AnalyzeOptions()
     progress = progress or NullProgress()
+    # A recorded case (lsf record) is analysed from its remux, with the chat it recorded.
+    from .capture.analysis import recorded_input
+
+    video, case_dir, opts = recorded_input(video, case_dir, opts)
+    # Every option is checked before the case is touched (and before minutes of hashing).
     if opts.fail_on and opts.fail_on not in SEVERITY_ORDER:
         raise InputError(f"--fail-on {opts.fail_on}: choose high, medium or low")
     for p in [*opts.pages, *opts.chats]:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
-    stages = build_stages(opts)  # validates model, rules, pages, chats before the case is touched
-    ex = extract(video, case_dir, frames=opts.frames, operator=operator, progress=progress, argv=argv)
-    case = Case(ex.case)
-    results = list(ex.stages)
-    # Transcription and OCR read different inputs (audio, frames): they run side by side.
-    together = [s for s in stages if s.name in SIDE_BY_SIDE]
-    if len(together) > 1 and _side_by_side(opts):
-        progress.log("stages " + " + ".join(s.name for s in together))
-        results += run_stages_side_by_side(case, together, progress=progress, argv=argv, operator=operator)
-        stages = [s for s in stages if s not in together]
-    for stage in stages:
-        progress.log(f"stage {stage.name}")
-        results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))
-    from .report.stage import make_report
+    from .report.stage import check_report_options, make_report
 
-    rep = make_report(case.root, formats=opts.formats, sign_key=opts.sign_key, tsa=opts.tsa, tsa_ca=opts.tsa_ca,
-                      argv=argv, operator=operator, progress=progress)
-    rep_json = rep.to_json()
-    return AnalyzeResult(case.root, results, summarize(case), rep_json)
+    check_report_options(opts.formats, opts.sign_key, opts.tsa, opts.tsa_ca)
+    opts.frames.validate()
+    stages = build_stages(opts)  # validates model, rules, pages, chats before the case is touched
+    prep = prepare_extract(video, case_dir, opts.frames, progress)
+    case = Case(prep.root)
+    # One lock from before the case exists until it is sealed: no other lsf process can start a
+    # stage, reseal or create the case in between (the stages inside take the same lock again).
+    with case.locked():
+        ex = extract_locked(case, prep, frames=opts.frames, operator=operator, progress=progress, argv=argv)
+        results = list(ex.stages)
+        # Transcription and OCR read different inputs (audio, frames): they run side by side.
+        together = [s for s in stages if s.name in SIDE_BY_SIDE]
+        if len(together) > 1 and _side_by_side(opts):
+            progress.log("stages " + " + ".join(s.name for s in together))
+            results += run_stages_side_by_side(case, together, progress=progress, argv=argv, operator=operator)
+            stages = [s for s in stages if s not in together]
+        for stage in stages:
+            progress.log(f"stage {stage.name}")
+            results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))
+        rep = make_report(case.root, formats=opts.formats, sign_key=opts.sign_key, tsa=opts.tsa,
+                          tsa_ca=opts.tsa_ca, argv=argv, operator=operator, progress=progress)
+    return AnalyzeResult(case.root, results, summarize(case), rep.to_json())

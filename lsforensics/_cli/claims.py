@@ -49,10 +49,11 @@ def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...]
 
     case = Case(case_dir)
     argv = ["lsf", *sys.argv[1:]]
+    detect = DetectStage(list(rules_dirs))  # bad rules exit 2 before the pages are copied in
     with progress() as prog:
         pages_result = run_pages(case, list(pages), progress=prog, argv=argv, force=force,
                                  operator=opts().get("operator"))
-        detect_result = run_stage(case, DetectStage(list(rules_dirs)), progress=prog, argv=argv, force=force,
+        detect_result = run_stage(case, detect, progress=prog, argv=argv, force=force,
                                   operator=opts().get("operator"))
     doc = case.read_json(case.root / "pages.json")
     findings = case.read_json(case.findings_json).get("findings", [])

@@ -31,7 +31,9 @@ def _human(r: dict[str, Any]) -> str:
         lines.append(f"timestamp ({ts['status']}): {ts['message']}")
         if ts["status"] != "pending":
             lines.append("  note: the TSA time attests when manifest.json existed, not when the stream was recorded")
-    lines.append(f"check it: lsf verify {r['case']}")
+    anchors = (" --pubkey SIGNER.pub" if seal.get("signer") else "") + (" --tsa-ca TSA-ROOT.pem" if ts else "")
+    lines.append(f"check it: lsf verify {r['case']}{anchors}"
+                 + ("" if anchors else "   (unsigned: verify can only say it is intact but unanchored, exit 4)"))
     return "\n".join(lines)
 
 

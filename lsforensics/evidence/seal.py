@@ -170,7 +170,8 @@ def seal_case(
             operator=operator or case_operator(case),
             result={"note": "manifest.json is written after this entry and covers this log up to this line"},
         )
-        doc = mf.build_manifest(case, signer=signer, timestamp={"tsa": tsa} if tsa else None)
+        seal = mf.seal_record(fpr, tsa, hashlib.sha256(roots_pem).hexdigest() if roots_pem else None)
+        doc = mf.build_manifest(case, signer=signer, timestamp={"tsa": tsa} if tsa else None, seal=seal)
         data = mf.write_manifest(case, doc)
         result = SealResult(case.root, False, hashlib.sha256(data).hexdigest(), doc["file_count"], fpr)
         if key is not None:

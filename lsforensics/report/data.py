@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..capture.report import capture_view
 from ..case import Case, utc_now
 from ..custody import CustodyLog
 from ..errors import InputError
 from ..evidence import manifest as mf
 from ..evidence.environment import environment
+from ..evidence.verify import SEAL_FIND
+from ..extract import media_limitations
 from ..findings import SEVERITY_ORDER
 from . import labels as lb
 
@@ -306,6 +309,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "case": {k: info.get(k) for k in ("case_id", "uuid", "created", "operator", "host")},
         "source": src_view,
         "source_matches_findings": (src_view or {}).get("sha256") == doc.get("source_sha256"),
+        "capture": capture_view(case),  # None unless the case was recorded by `lsf record`
         "summary": summary,
         "duration": duration,
         "groups": groups,
@@ -314,7 +318,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "exhibits": _exhibits(case),
         "environment": env,
         "custody": custody,
-        "limitations": _limitations(transcript, views),
+        "limitations": _limitations(transcript, views) + media_limitations(case),
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }
@@ -328,8 +332,12 @@ def verification_steps(signer: str | None, tsa: str | None) -> list[dict[str, st
         {"zh": "不安装 lsf，用 sha256sum 核对每个文件：", "en": "Without lsf, check every file's hash:",
          "cmd": "cd CASE && sha256sum -c --strict manifest.sha256"},
         {"zh": "核对没有多出或缺少的文件：", "en": "Check that no file was added or removed:",
-         "cmd": "cd CASE && find . -type f ! -path './manifest.*' | sed 's|^\\./||' | LC_ALL=C sort | "
+         "cmd": f"cd CASE && {SEAL_FIND} | sed 's|^\\./||' | LC_ALL=C sort | "
                 "diff - <(cut -c67- manifest.sha256 | LC_ALL=C sort)"},
+        {"zh": "核对封存文件（签名、时间戳）没有被删除：清单 manifest.json 的 seal 字段列出它们。",
+         "en": "Check that no seal file (signature, timestamp) was removed: manifest.json's 'seal' lists them:",
+         "cmd": "cd CASE && python3 -c \"import json,os;s=json.load(open('manifest.json'))['seal'];"
+                "print([f for f in s['files'] if not os.path.isfile(f)] or 'complete')\""},
     ]
     if signer:
         steps.append({"zh": f"核验签名（公钥指纹 {signer}）：", "en": f"Check the Ed25519 signature (key fingerprint {signer}):",

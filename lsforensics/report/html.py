@@ -13,6 +13,7 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup, escape
 
 from . import timeline
+from .display import display_text
 from .images import data_uri, thumbnail
 from .template_html import TEMPLATE
 
@@ -28,9 +29,16 @@ def highlight(text: str | None, needle: str | None) -> Markup:
     return Markup(escape(text))
 
 
+def _visible(value: Any) -> Any:
+    """Every ``{{ }}`` output: bidi controls, NUL and undecodable bytes shown as markers (display.py)."""
+    if isinstance(value, Markup):
+        return Markup(display_text(str(value)))  # markers hold no <, > or &: still safe markup
+    return display_text(value) if isinstance(value, str) else value
+
+
 def _env() -> Environment:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
-                      lstrip_blocks=True)
+                      lstrip_blocks=True, finalize=_visible)
     env.filters["highlight"] = highlight
     return env
 

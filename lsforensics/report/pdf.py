@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import InputError
 from . import timeline
+from .display import display_text
 from .images import thumbnail
 
 FONT = "LsfCJK"
@@ -59,8 +60,19 @@ def _register() -> tuple[str, int]:
     return _registered
 
 
-def _t(x: Any) -> str:
-    return escape("" if x is None else str(x))
+CELL_CHARS = 600  # free text in one table cell: a table row must fit on a page (reportlab LayoutError)
+TOKEN_CHARS = 1000  # any other field (ids, paths, names): longer is cut with a note
+APPENDIX_CHARS = 400_000  # all cut texts together, given in full in the appendix
+APPENDIX_CHUNK = 1500  # characters per appendix paragraph (each one splits across pages cheaply)
+
+
+def _t(x: Any, limit: int = TOKEN_CHARS) -> str:
+    """Escaped (reportlab reads markup in paragraphs), controls made visible, and never longer than
+    ``limit`` characters, so no untrusted value can make a table row taller than a page."""
+    s = display_text("" if x is None else str(x))
+    if len(s) <= limit:
+        return escape(s)
+    return escape(s[:limit]) + f" … [{len(s):,} 字符 characters; 全文见 full text in report.json]"
 
 
 def render_pdf(data: dict[str, Any], root: str) -> bytes:
@@ -110,16 +122,29 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     def P(text: str, style: ParagraphStyle = base) -> Paragraph:  # noqa: N802 - reads like markup
         return CachedParagraph(text, style)
 
+    appendix: list[tuple[str, str]] = []  # (where it was cut, the full text)
+
+    def fit(x: Any, where: str, limit: int = CELL_CHARS) -> str:
+        """Free text for a table cell: cut at ``limit`` characters, the whole of it in the appendix."""
+        full = display_text("" if x is None else str(x))
+        if len(full) <= limit:
+            return escape(full)
+        appendix.append((where, full))
+        n = len(appendix)
+        return (escape(full[:limit]) + f" … <i>[共 {len(full):,} 字，全文见附录 A{n} / {len(full):,} characters, "
+                f"in full in appendix A{n}]</i>")
+
     grid = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ])
-    cell = TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    finding_style = TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+        ("LINEBEFORE", (1, 0), (2, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 0),
     ])
     width = A4[0] - 30 * mm
     story: list[Any] = []
@@ -142,6 +167,17 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     t.setStyle(grid)
     t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
     story.append(t)
+    cap = d.get("capture")
+    if cap:
+        story.append(P("直播采集 / Capture", h2))
+        rows = [[P(f"{_t(zh)} {_t(en)}"), P(_t(v))] for zh, en, v in cap["rows"]]
+        rows += [[P(f"中断 gap: {_t(g['cause'])}"), P(f"{_t(g['from'])} .. {_t(g['to'])}: {_t(g['wall'])} without data, "
+                                                   f"{_t(g['missing'])} media missing, at {_t(g['at'])}")]
+                 for g in cap["gaps"]]
+        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+        story.append(t)
 
     # -- summary ----------------------------------------------------------------------------
     s = d["summary"]
@@ -165,7 +201,8 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         f = d["findings_by_id"][fid]
         rows.append([P(_t(f["id"])), P(_t(f["timecode"])),
                      P(f"{_t(f['kind_label'][0])}<br/><font color='{sev_color.get(f['severity'], '#000')}'>"
-                       f"{_t(f['severity'])}</font> {_t(f['confidence'])}"), P(_t(f["quote"] or f["matched"] or ""))])
+                       f"{_t(f['severity'])}</font> {_t(f['confidence'])}"),
+                     P(fit(f["quote"] or f["matched"] or "", f"{f['id']} quote"))])
     t = LongTable(rows, colWidths=[16 * mm, 24 * mm, 36 * mm, width - 76 * mm], repeatRows=1)
     t.setStyle(grid)
     story.append(t)
@@ -192,11 +229,13 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                     + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
                     + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
                       f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
+            fid = f["id"]
             parts = []
             if f["quote"]:
-                parts.append(f"<b>“{_t(f['quote'])}”</b>")
+                parts.append(f"<b>“{fit(f['quote'], f'{fid} quote')}”</b>")
             if f["term"]:
-                found = f" (识别为 found as “{_t(f['matched'])}”)" if f["matched"] and f["matched"] != f["term"] else ""
+                found = (f" (识别为 found as “{fit(f['matched'], f'{fid} matched', 200)}”)"
+                         if f["matched"] and f["matched"] != f["term"] else "")
                 parts.append(f"词条 term: {_t(f['term'])}{found}")
             if f["brand"]:
                 parts.append(f"品牌 brand: {_t(f['brand'])}")
@@ -204,12 +243,16 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             parts.append(f"法律依据 legal basis: {_t(f['legal_basis'] or '规则中未记录 / not recorded in the rules')}")
             parts.append(f"匹配 matched by: <b>{_t(f['match'])}</b> — {_t(f['match_label'][0])} / {_t(f['match_label'][1])}")
             if f["explanation"]:
-                parts.append(f"说明 explanation: {_t(f['explanation'])}")
+                parts.append(f"说明 explanation: {fit(f['explanation'], f'{fid} explanation')}")
             for k, v in f["extra"].items():
-                val = "; ".join(f"{kk}: {vv}" for kk, vv in v.items()) if isinstance(v, dict) else v
-                parts.append(f"{_t(k)}: {_t(val)}")
+                items = v.items() if isinstance(v, dict) else [(None, v)]
+                vals = [(f"{_t(kk, 60)}: " if kk is not None else "") + fit(vv, f"{fid} {k}" + (f".{kk}" if kk else ""), 300)
+                        for kk, vv in list(items)[:20]]
+                parts.append(f"{_t(k, 60)}: " + "; ".join(vals))
             if f["evidence"]:
-                parts.append("证据 evidence: " + ", ".join(_t(e) for e in f["evidence"]))
+                ev = f["evidence"]
+                parts.append("证据 evidence: " + ", ".join(_t(e, 200) for e in ev[:12])
+                             + (f" … (+{len(ev) - 12})" if len(ev) > 12 else ""))
             pic: Any = ""
             if f["image"] and images_left > 0:
                 jpeg = thumbnail(root, f["image"], tuple(f["bbox"]) if f["bbox"] else None, 300)
@@ -222,16 +265,18 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                     images_left -= 1
             elif f["image"]:
                 pic = P(_t(f["image"]), small)
-            t = Table([[P(left, tokens), P("<br/>".join(parts)), pic]], colWidths=widths)
-            t.setStyle(cell)
+            # One row per part: a finding taller than a page splits between its parts.
+            rows = [[P(left, tokens), P(parts[0]), pic]] + [["", P(part), ""] for part in parts[1:]]
+            t = Table(rows, colWidths=widths)
+            t.setStyle(finding_style)
             story.append(t)
 
     # -- transcript -------------------------------------------------------------------------
     story.append(P("转写摘录 / Transcript excerpts", h2))
     if d["excerpts"]:
         rows = [[P("时间码 Timecode"), P("转写（自动） Transcript (automatic)"), P("发现 Findings")]]
-        rows += [[P(_t(e["timecode"])), P(_t(e["text"])), P(", ".join(_t(x) for x in e["findings"]), small)]
-                 for e in d["excerpts"]]
+        rows += [[P(_t(e["timecode"])), P(fit(e["text"], f"transcript {e['timecode']}")),
+                  P(", ".join(_t(x, 40) for x in e["findings"][:30]), small)] for e in d["excerpts"]]
         t = LongTable(rows, colWidths=[24 * mm, width - 54 * mm, 30 * mm], repeatRows=1)
         t.setStyle(grid)
         story.append(t)
@@ -262,7 +307,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             [P("ffmpeg"), P(_t(env["ffmpeg"] or "not found"))],
             [P("语音模型 ASR model"), P(_t(model_txt), small)],
             [P("规则 Rules sha256"), P(_t(env.get("rules_sha256")), mono)],
-            [P("命令 argv"), P(_t(" ".join(env["argv"])), small)],
+            [P("命令 argv"), P(fit(" ".join(map(str, env["argv"])), "argv"), small)],
             [P("库 Libraries"), P(_t(", ".join(f"{k} {v}" for k, v in env["packages"].items())), small)],
             [P("PDF 字体 font"), P(_t(font_path) + " (embedded subset)", small)]]
     t = LongTable(rows, colWidths=[36 * mm, width - 36 * mm])
@@ -301,10 +346,25 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         steps.append(P(_t(st["cmd"]), mono))
     story.append(KeepTogether(steps))
 
+    # -- appendix: texts cut in the tables, in full ------------------------------------------
+    if appendix:
+        story.append(P("附录：全文 / Appendix: texts shortened above, in full", h2))
+        left = APPENDIX_CHARS
+        for n, (where, full) in enumerate(appendix, 1):
+            story.append(P(f"A{n} · {_t(where, 120)} · {len(full):,} 字符 characters", h3))
+            shown = full[:max(0, left)]
+            left -= len(shown)
+            for i in range(0, len(shown), APPENDIX_CHUNK):
+                story.append(P(escape(shown[i:i + APPENDIX_CHUNK])))
+            if len(shown) < len(full):
+                story.append(P(f"… 其余 {len(full) - len(shown):,} 字符见 report.json / the remaining "
+                               f"{len(full) - len(shown):,} characters are in report.json", small))
+
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7)
-        canvas.drawString(15 * mm, 8 * mm, f"lsforensics {d['tool_version']} · {d['case']['case_id']} · {d['generated']}")
+        canvas.drawString(15 * mm, 8 * mm, f"lsforensics {d['tool_version']} · "
+                          f"{display_text(str(d['case']['case_id']))[:80]} · {d['generated']}")
         canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"{doc.page}")
         canvas.restoreState()
 

@@ -8,13 +8,12 @@ with the same findings and options is a no-op.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..case import Case, atomic_folder
+from ..case import Case, atomic_folder, dumps_json, json_text_bytes
 from ..errors import InputError
 from ..evidence import sign as sg
 from ..evidence.seal import SealResult, seal_case
@@ -56,7 +55,7 @@ class ReportStage(Stage):
     def inputs(self, case: Case) -> list[Path]:
         # Only files that exist: a missing optional input (no OCR, no transcript) is not an error.
         optional = [case.case_json, case.source_json, case.transcript_json, case.ocr_json, case.frames_json,
-                    case.root / "chat.json", case.root / "pages.json"]
+                    case.root / "chat.json", case.root / "pages.json", case.root / "capture.jsonl"]
         return [case.findings_json] + [p for p in optional if p.is_file()]
 
     def outputs(self, case: Case) -> list[Path]:
@@ -81,8 +80,7 @@ class ReportStage(Stage):
                     (staging / "report.pdf").write_bytes(render_pdf(data, root))
                 elif fmt == "json":
                     doc = {k: v for k, v in data.items() if k != "findings_by_id"}
-                    (staging / "report.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                                                         encoding="utf-8")
+                    (staging / "report.json").write_bytes(json_text_bytes(dumps_json(doc)))
                 task.update(advance=1)
         task.close()
         return {"findings": data["summary"]["total"], "by_severity": data["summary"]["by_severity"],
@@ -94,6 +92,20 @@ def _read(path: Path, what: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{what} {path}: cannot read ({exc.strerror})") from None
+
+
+def check_report_options(formats: str | list[str], sign_key: Path | None, tsa: str | None,
+                         tsa_ca: Path | None) -> tuple[list[str], str | None]:
+    """``(formats, signer fingerprint)``; every report and seal option is checked here, so ``lsf
+    analyze`` can refuse a bad one before hours of work rather than after, and a wrong key path
+    never leaves a half-sealed case."""
+    fmts = parse_formats(formats)
+    signer = sg.fingerprint(sg.load_private_key(sign_key).public_key()) if sign_key else None
+    if tsa is not None and not tsa.startswith(("http://", "https://")):
+        raise InputError(f"--tsa {tsa!r}: expected an http:// or https:// URL")
+    if tsa_ca is not None:
+        load_pem_certificates(_read(tsa_ca, "--tsa-ca"), str(tsa_ca))
+    return fmts, signer
 
 
 @dataclass
@@ -126,13 +138,7 @@ def make_report(
     case = Case(case_dir)
     if not case.exists():
         raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract VIDEO -C {case_dir}` first")
-    fmts = parse_formats(formats)
-    # Load the key before anything is written: a wrong key path must not leave a half-sealed case.
-    signer = sg.fingerprint(sg.load_private_key(sign_key).public_key()) if sign_key else None
-    if tsa is not None and not tsa.startswith(("http://", "https://")):
-        raise InputError(f"--tsa {tsa!r}: expected an http:// or https:// URL")
-    if tsa_ca is not None:
-        load_pem_certificates(_read(tsa_ca, "--tsa-ca"), str(tsa_ca))
+    fmts, signer = check_report_options(formats, sign_key, tsa, tsa_ca)
     with case.locked():
         case.require(case.findings_json, "detect -C CASE")
         stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv)

@@ -68,6 +68,24 @@ TEMPLATE = r"""<!DOCTYPE html>
 {% endif %}
 </section>
 
+{% if d.capture %}
+<section id="capture">
+<h2>直播采集 <span class="en">/ Capture</span></h2>
+<p class="muted">本案视频由 lsf record 在直播时采集：每个分段在收到时即计算哈希并写入哈希链（capture.jsonl）。/ This case's video was recorded live by lsf record: each segment was hashed as it arrived and chained in capture.jsonl.</p>
+<table>
+  {% for zh, en, value in d.capture.rows %}<tr><th>{{ zh }} {{ en }}</th><td class="{{ 'hash' if en == 'Analysed file' else '' }}">{{ value }}</td></tr>
+  {% endfor %}
+</table>
+{% if d.capture.gaps %}
+<table>
+  <tr><th>原因 Cause</th><th>从 From (UTC)</th><th>到 To (UTC)</th><th>无数据 Without data</th><th>缺失媒体 Media missing</th><th>在录像中的位置 At (recording)</th></tr>
+  {% for g in d.capture.gaps %}<tr><td>{{ g.cause }}</td><td>{{ g["from"] }}</td><td>{{ g.to }}</td><td>{{ g.wall }}</td><td>{{ g.missing }}</td><td>{{ g.at }}</td></tr>
+  {% endfor %}
+</table>
+{% endif %}
+</section>
+{% endif %}
+
 <section id="summary">
 <h2>摘要 <span class="en">/ Summary</span></h2>
 <div class="summary-box">
