@@ -63,7 +63,7 @@ class MaskParams:
     focus_rel: float = 0.15  # ... and at least this share of the frame's 95th percentile of detail
     min_on_product: float = 0.5  # share of a candidate inside the in-focus product region
     min_ring_focus: float = 0.45  # share of the ring in focus for a cover reaching over the product's edge
-    max_ring_focus_over_edge: float = 0.85  # ... the rest of that ring is the soft background
+    max_product_share: float = 0.7  # ... on a product that is a distinct object, not the whole sharp frame
     max_ui_share: float = 0.2  # a candidate more than this much on the platform's UI is UI
 
 
@@ -256,11 +256,12 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     edit_box = (axis_rect and half_spread <= p.max_ring_spread and not covers_only and not uniform
                 and frac >= p.min_edit_box_area)
     # A strip of tape or a sticker wider than the product reaches over its edge: its ring is the
-    # product on some sides and the soft room on others. Regular, uniform, mostly on the sharp
-    # product and with the rest of its ring out of focus, it is still a cover (a hand at the
-    # product's side is not regular; an object of a sharp scene has a sharp ring all round).
-    over_edge = (ctx is not None and uniform and on_product >= 0.8
-                 and p.min_ring_focus <= ring_focus <= p.max_ring_focus_over_edge)
+    # product on some sides and the soft room on others. Regular, uniform and mostly on a sharp
+    # product that stands out of a soft picture, it is still a cover (a hand at the product's side
+    # is not regular; in a picture sharp all over, every object is "the product" and this proves
+    # nothing).
+    over_edge = (ctx is not None and uniform and on_product >= 0.8 and ring_focus >= p.min_ring_focus
+                 and float(ctx.product.mean()) <= p.max_product_share)
     if spread > p.max_ring_spread and not edit_box and not over_edge:
         return (f"ring crosses several surfaces (spread {spread:.1f}, half {half_spread:.1f}, "
                 f"regularity {regular:.2f}, angle {rect[2]:.1f})")
