@@ -94,6 +94,11 @@ def _episode_at(eps: list[dict[str, Any]], t: float | None) -> dict[str, Any] | 
     return next((e for e in eps if e["start"] <= t < e["end"]), eps[-1] if eps and t >= eps[-1]["start"] else None)
 
 
+def _brands(ep: dict[str, Any] | None) -> set[str]:
+    """Brands the host's lines imply in an episode."""
+    return {TTS_BRAND[ln["file"]] for ln in (ep["lines"] if ep else []) if ln.get("file") in TTS_BRAND}
+
+
 def _page_of(f: dict[str, Any]) -> str:
     return Path(str((f.get("spec") or {}).get("page") or "")).name.split("-", 1)[-1]
 
@@ -124,6 +129,8 @@ def score(truth: dict[str, Any], findings: list[dict[str, Any]]) -> Score:
                 sc.true[k] += 1
             else:
                 false(f, "viewer comment plants nothing of this kind")
+        elif k == "brand_codeword" and src == "screen" and ep and f.get("brand") in _brands(ep):
+            sc.true[k] += 1  # the seller's own card or caption names the brand the host implies (老花托特包)
         elif k in TEXT_KINDS or (k == "price_anomaly" and src == "speech" and f.get("reference_kind") == "spoken"):
             hit = [i for i, ln in enumerate(lines) if k in ln["plants"] and t is not None
                    and ln["start"] - 1.0 <= t <= ln["end"] + 1.0]
@@ -167,15 +174,16 @@ def score(truth: dict[str, Any], findings: list[dict[str, Any]]) -> Score:
         elif k == "brand_conflict":
             page = _page_of(f)
             e = next((e for e in eps if page_name.get(e["index"]) == page), None)
-            brands = {TTS_BRAND[ln["file"]] for ln in (e["lines"] if e else []) if ln.get("file") in TTS_BRAND}
-            if e and f.get("brand") in brands:
+            if e and f.get("brand") in _brands(e):
                 sc.true[k] += 1
                 found_conflict.add((e["index"], f["brand"]))
             else:
                 false(f, "no such brand implied while this page's product was on sale")
         elif k == "price_anomaly":
-            brands = {TTS_BRAND[ln["file"]] for ln in (ep["lines"] if ep else []) if ln.get("file") in TTS_BRAND}
-            if f.get("brand") and f.get("brand") in brands:
+            if src == "page":  # a page's price: the episode of that page
+                ep = next((e for e in eps if page_name.get(e["index"]) == Path(str(f.get("page") or "")).name.split("-", 1)[-1]),
+                          None)
+            if f.get("brand") and f.get("brand") in _brands(ep):
                 sc.true[k] += 1
             else:
                 false(f, "price of a product no brand was implied for")
