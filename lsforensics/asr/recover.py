@@ -185,6 +185,31 @@ def acoustic_llr(backend: Backend, audio: np.ndarray, seg: Segment, p: Proposal,
     return (scores[1] - scores[0]) / max(1, len(p.term))
 
 
+def splits_a_word(seg: Segment, p: Proposal) -> str | None:
+    """The record's words around the proposal when the term's span cuts one of them in two (the
+    homophone is then part of another word: 小箱|子 of 小箱子), else None. Exact homophones sound the
+    same, so no acoustic score tells them apart; the record's own words do."""
+    import jieba  # noqa: PLC0415 - a declared dependency; loading its dictionary costs ~1 s once
+
+    k = _locate(seg, p)
+    if k is None:
+        return None
+    bounds, pos = {0}, 0
+    words = jieba.lcut(seg.text, HMM=False)
+    for w in words:
+        pos += len(w)
+        bounds.add(pos)
+    a, b = k, k + len(p.unbiased)
+    if a in bounds and b in bounds:
+        return None
+    pos, around = 0, []
+    for w in words:
+        if pos < b and pos + len(w) > a:
+            around.append(w)
+        pos += len(w)
+    return "|".join(around)
+
+
 def _locate(seg: Segment, p: Proposal) -> int | None:
     """Offset in ``seg.text`` of the proposal's unbiased characters (the occurrence nearest its time)."""
     hits = [m.start() for m in re.finditer(re.escape(p.unbiased), seg.text)]
@@ -276,6 +301,12 @@ def recover_terms(
             continue
         h = found[i]
         used.add((p.term, round(h[0], 1)))
+        split = splits_a_word(segments[p.segment], p)
+        if split:
+            out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
+                                 f"the record's words here are '{split}': the term would cut a word of it in two "
+                                 "(小箱子 is a small box, not 小香)"))
+            continue
         llr = acoustic_llr(backend, audio, segments[p.segment], p, language)
         if llr is None:
             out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
