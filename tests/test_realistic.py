@@ -66,7 +66,7 @@ def _score_all(analysed) -> Score:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 16 false findings/h on seeds 1-3 (target 6): the "
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 12 false findings/h on seeds 1-3 (target 6): the "
                    "宝家 banner twin (Bvlgari) and its price, a 苎麻 pinyin claim in garbled talk, stickers on a real "
                    "photo without a cover (2026-12-02)")
 def test_false_findings_per_hour_and_claims_on_the_right_product(analysed) -> None:
