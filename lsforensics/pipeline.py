@@ -65,6 +65,24 @@ def _side_by_side(opts: AnalyzeOptions) -> bool:
     return opts.side_by_side and (_threads(opts) or os.cpu_count() or 1) >= 2
 
 
+def key_terms(rules_dirs: tuple[str, ...] | list = ()) -> tuple[list[str], str | None]:
+    """Key terms of the rules (via the text lexicon) for transcription's term recovery, and a note
+    when none could be had. The caller hands them to ``asr``: asr/ does not import the rules."""
+    from .rules import load_rules
+
+    rules = load_rules(tuple(map(str, rules_dirs)))  # a bad rules folder is the user's error: exit 2
+    try:
+        from .text.lexicon import key_terms as lexicon_terms
+    except ImportError:
+        return [], "term recovery off: the text lexicon module is not installed"
+    try:
+        return list(lexicon_terms(rules)), None
+    except InputError:
+        raise
+    except Exception as exc:  # a lexicon bug must not stop the record from being made
+        return [], f"term recovery off: key terms unavailable ({type(exc).__name__}: {exc})"
+
+
 def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     """The analysis stages after extract, in order; constructing them validates the options."""
     from .asr.stage import TranscribeStage
@@ -73,7 +91,8 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     topts = TranscribeOptions(language=opts.language, threads=_threads(opts))
     if opts.backend:
         topts = replace(topts, backend=opts.backend)
-    stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
+    terms, note = key_terms(opts.rules_dirs)
+    stages: list[Stage] = [TranscribeStage(opts.model, topts, terms=terms, terms_note=note)]
     from .vision.ocr import OcrParams, OcrStage
 
     # Side by side with transcription (whose decoders take the cores), OCR takes one thread.
