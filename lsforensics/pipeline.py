@@ -9,9 +9,7 @@ is created until it is sealed.
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 from .case import Case
 from .errors import InputError
 from .extract import FrameParams, extract_locked, prepare_extract
-from .findings import SEVERITY_ORDER
+from .findings import SEVERITY_ORDER, FindingsDoc
 from .progress import NullProgress, Progress
 from .stage import Stage, StageResult, env_threads, run_stage, run_stages_side_by_side
 
@@ -67,6 +65,24 @@ def _side_by_side(opts: AnalyzeOptions) -> bool:
     return opts.side_by_side and (_threads(opts) or os.cpu_count() or 1) >= 2
 
 
+def key_terms(rules_dirs: tuple[str, ...] | list = ()) -> tuple[list[str], str | None]:
+    """Key terms of the rules (via the text lexicon) for transcription's term recovery, and a note
+    when none could be had. The caller hands them to ``asr``: asr/ does not import the rules."""
+    from .rules import load_rules
+
+    rules = load_rules(tuple(map(str, rules_dirs)))  # a bad rules folder is the user's error: exit 2
+    try:
+        from .text.lexicon import key_terms as lexicon_terms
+    except ImportError:
+        return [], "term recovery off: the text lexicon module is not installed"
+    try:
+        return list(lexicon_terms(rules)), None
+    except InputError:
+        raise
+    except Exception as exc:  # a lexicon bug must not stop the record from being made
+        return [], f"term recovery off: key terms unavailable ({type(exc).__name__}: {exc})"
+
+
 def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     """The analysis stages after extract, in order; constructing them validates the options."""
     from .asr.stage import TranscribeStage
@@ -75,7 +91,8 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     topts = TranscribeOptions(language=opts.language, threads=_threads(opts))
     if opts.backend:
         topts = replace(topts, backend=opts.backend)
-    stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
+    terms, note = key_terms(opts.rules_dirs)
+    stages: list[Stage] = [TranscribeStage(opts.model, topts, terms=terms, terms_note=note)]
     from .vision.ocr import OcrParams, OcrStage
 
     # Side by side with transcription (whose decoders take the cores), OCR takes one thread.
@@ -98,21 +115,7 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
 
 
 def summarize(case: Case, top: int = 5) -> dict[str, Any]:
-    try:
-        doc = json.loads(case.findings_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {"findings": 0, "by_kind": {}, "by_severity": {}, "strongest": []}
-    fs = doc.get("findings") or []
-    ranked = sorted(fs, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 9), -(f.get("confidence") or 0),
-                                       f.get("start") if f.get("start") is not None else 1e12))
-    return {
-        "findings": len(fs),
-        "by_kind": dict(sorted(Counter(f.get("kind") for f in fs).items())),
-        "by_severity": {s: sum(1 for f in fs if f.get("severity") == s) for s in ("high", "medium", "low")},
-        "brands": sorted({f["brand"] for f in fs if f.get("brand")}),
-        "strongest": [{k: f.get(k) for k in ("id", "kind", "severity", "confidence", "start", "end", "source",
-                                              "brand", "term", "quote")} for f in ranked[:top]],
-    }
+    return FindingsDoc.load(case.findings_json, missing_ok=True).summary(top)
 
 
 def fail_on_hit(summary: dict[str, Any], level: str | None) -> bool:
