@@ -61,6 +61,7 @@ def stage_split(case: Path, t0: float) -> dict[str, float]:
 def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
     work = Path(tempfile.mkdtemp(prefix="lsf-bench-analyze-"))
     case = work / "case"
+
     t0 = time.time()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([str(LSF), "analyze", str(video), "-C", str(case), "--json", "-q", *extra],
@@ -81,7 +82,32 @@ def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
           f"(1 h of video: {wall / minutes:.1f} min wall; target <= 15)")
     for k, v in split.items():
         print(f"  {k:<22} {v:>8.1f} s")
+    links = sum(split.get(k, 0.0) for k in LINK_STAGES)
+    cpu = link_cpu(case)
+    print(f"  link stages ({' + '.join(LINK_STAGES)}): {links:.1f} s wall = {100 * links / wall:.1f} % of analyze"
+          + (f"; their own CPU: {cpu}" if cpu else ""))
     shutil.rmtree(work)
+
+
+LINK_STAGES = ("voice", "footage", "products")
+
+
+def link_cpu(case: Path) -> str:
+    """CPU-seconds of the link stages, rerun alone on the finished case (wall figures on a shared
+    machine say little; CPU-seconds do not depend on what else runs)."""
+
+    from lsforensics.case import Case
+    from lsforensics.links import per_case_stages
+    from lsforensics.stage import run_stage
+
+    out = []
+    for st in per_case_stages():
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        run_stage(Case(case), st, force=True)
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=True))
+        out.append(f"{st.name} {cpu:.1f} CPU-s")
+    return ", ".join(out)
 
 
 def bench_batch(source_video: Path, clips: int, seconds: float) -> None:
