@@ -5,10 +5,12 @@ Usage:
   python benchmarks/analyze.py --realistic [--minutes 10] [--seed 1] [--landscape]
                                                           # a realistic phone stream (tests/realistic.py)
   python benchmarks/analyze.py --batch [--clips 4 --clip-seconds 120]
-Prints wall time, real-time factor, wall and CPU seconds per video minute, and the per-stage
-split (from the case's custody log). Target (issues 8, 14): 1 h of video in <= 15 min wall on
-this 2-core machine, i.e. <= 15 s wall per video minute. On a shared machine the wall figure is
-inflated by other work; the CPU seconds are not.
+Prints wall time, real-time factor, wall and CPU seconds per video minute, the load average, the
+peak memory of lsf and its workers, and the per-stage split (wall from the case's custody log, CPU
+from a psutil sampler over the process tree; `--keep DIR` keeps the case, whose transcribe entry
+splits the decoders' CPU by phase). Target (issue 19): 1 h of video in <= 8 min wall on this
+2-core machine, i.e. <= 16 CPU-s per video minute at best, and <= 2 GB peak memory. On a shared
+machine the wall figure is inflated by other work; the CPU seconds much less.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ def main() -> None:
                     help="a TranscribeOptions field, e.g. beam_size=1 (repeatable)")
     ap.add_argument("--skip", default="", help="comma list of parts to skip: real,tts,stream")
     ap.add_argument("--minutes", type=float, default=3.0)
+    ap.add_argument("-v", "--verbose", action="store_true", help="one line per TTS line (record, accepted, refused)")
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--dump", type=Path, help="write the stream's transcript (JSON) here, to diff two settings")
     a = ap.parse_args()
@@ -103,6 +104,9 @@ def main() -> None:
                 planted += 1
                 plain += x in text
                 found += x in text or x in accepted
+            if a.verbose:
+                print(f"  tts {name}: {text} | accepted {sorted(accepted)} "
+                      f"refused {sorted({c.term for c in t.candidates if not c.accepted})}")
             fabricated += [f"{name}:{x}" for x in accepted if not said(x, ref)]
             fabricated += [f"{name}:{x}(record)" for x in terms if norm(x) in text and not said(x, ref)]
         print(f"TTS lines: CER {errs / total:.3f} over {total} characters; key-term recall record {plain}/{planted}, "
