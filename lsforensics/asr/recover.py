@@ -202,12 +202,18 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     a, b = k, k + len(p.unbiased)
     if a in bounds and b in bounds:
         return None
-    pos, around = 0, []
+    pos, around, cut = 0, [], False
     for w in words:
-        if pos < b and pos + len(w) > a:
+        lo, hi = max(a, pos), min(b, pos + len(w))
+        if hi > lo:
             around.append(w)
+            # A homophone is "part of another word" only when that word holds at least two of the
+            # span's characters and runs past it (小箱 of 小箱子). A single character shared with a
+            # neighbouring word (刻|本 after 一笔衣服刻, 堆|版) is a word boundary the recogniser
+            # guessed on a misheard syllable, as unsure as the term: the acoustic score decides.
+            cut |= hi - lo >= 2 and (pos < a or pos + len(w) > b)
         pos += len(w)
-    return "|".join(around)
+    return "|".join(around) if cut else None
 
 
 def _locate(seg: Segment, p: Proposal) -> int | None:
