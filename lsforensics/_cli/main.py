@@ -95,6 +95,7 @@ def _register() -> None:
     from .stamp import stamp; cli.add_command(stamp)  # noqa: E702, I001
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
+    from .scan import scan; cli.add_command(scan)  # noqa: E702, I001
 
 
 _register()
