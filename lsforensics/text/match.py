@@ -102,6 +102,7 @@ class _Hit:
     evasions: list[str] = field(default_factory=list)
     gap: str | None = None
     strong: bool = False  # may serve as context for others (exact, or an evasion heard exactly)
+    said_word: bool = False  # a sound-alike that is an everyday word itself: needs the brand or slang
 
 
 class _Words:
@@ -473,7 +474,11 @@ class Matcher:
                 sim = syllable_similarity(heard_syl, term_syl)
                 # A brand name heard only by sound (凡是这 ~ 范思哲) needs its brand's context.
                 gate = en.ambiguous or en.needs_context or common or en.kind == "brand_mention"
-                out.append(_Hit(en, s, e, os_, oe, "pinyin", sim, gate))
+                hit = _Hit(en, s, e, os_, oe, "pinyin", sim, gate)
+                # A two-syllable twin that is a word itself (保驾 ~ 宝家) was probably said as that
+                # word: only the brand or slang nearby makes it the code-word, not a product word.
+                hit.said_word = len(heard) <= 2 and freq >= _INNER_WORD_FREQ
+                out.append(hit)
         return out
 
     def _evasion_hits(self, nt: NormText, ev: EvasionText, prior: list[_Hit]) -> list[_Hit]:
@@ -489,6 +494,8 @@ class Matcher:
         def add(en: Entry, s: int, e: int, how: str, sim: float, need: bool) -> None:
             if not en.evasions or not ev.evasions(s, e):
                 return
+            if e - s <= 2 and not ev.inserted_filler(s, e) and not any(ev.replaced[s:e]):
+                return  # 宝宝家 is a doubled noun (宝宝), not a stuttered 宝家
             ns, ne = ev.span(s, e)
             os_, oe = nt.span(ns, ne)
             if (os_, oe, en.term) in seen:
@@ -501,10 +508,11 @@ class Matcher:
             s, e = end - len(key) + 1, end + 1
             if any(not is_cjk(c) for c in key) or not ev_words.aligned(s, e):
                 continue
+            short_filler = len(key) <= 2 and ev.inserted_filler(s, e)
             for en in entries:
-                # 某 + a noun is ordinary talk (果某家 may be 果 + 某家): a two-character term through
-                # an evasion needs context.
-                add(en, s, e, "exact", 1.0, en.ambiguous or en.needs_context or len(key) <= 2)
+                # 某 + a noun is ordinary talk (果某家 may be 果 + 某家): a two-character term with a
+                # filler inside needs context (a look-alike character, 蕞好, does not).
+                add(en, s, e, "exact", 1.0, en.ambiguous or en.needs_context or short_filler)
         if not len(self._ev_pinyin):
             return out
         coded = self._code_text(ev.text)
@@ -650,10 +658,13 @@ class Matcher:
     def _negated(nt: NormText, h: _Hit, window: int = 24) -> bool:
         """A negation word of the rule earlier in the same clause (at most ``window`` characters):
         没有办法说直接让你看到立竿见影的感觉 denies the claim."""
-        before = nt.text[max(0, h.s - window):h.s]
-        cut = max((before.rfind(c) for c in _CLAUSE_PUNCT), default=-1)
-        before = before[cut + 1:]
-        return any(w in before for w in h.entry.negated_by)
+        lo = max(0, h.s - window)
+        before = nt.text[lo:h.s]
+        cut = max((before.rfind(c) for c in _CLAUSE_PUNCT), default=-1) + 1
+        # The negation may run into the term (不能 before 能治): it must start before the term.
+        span = nt.text[lo + cut:h.e]
+        head = h.s - lo - cut
+        return any(0 <= span.find(w) < head for w in h.entry.negated_by)
 
     def _category_in_play(self, nt: NormText, h: _Hit, cats: tuple[str, ...]) -> str | None:
         """A product word of one of ``cats`` within ``category_window`` of the hit (the product in play)."""
@@ -726,7 +737,7 @@ class Matcher:
         # slang nearby: a product word is too common around ordinary words. So does a rule with
         # `context: counterfeit` and a generic style name (云朵包): it is a product word itself.
         if (h.method == "pinyin" and len(h.entry.key) <= 2 and h.entry.kind == "counterfeit_slang"
-                or h.entry.context_kinds):
+                or h.entry.context_kinds or h.said_word):
             return False, None
         for ps, pe, word, cats in self._products(nt, words, max(0, lo), hi):
             if pe > lo and ps < hi and (pe <= h.s or ps >= h.e):
