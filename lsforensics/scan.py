@@ -13,7 +13,7 @@ Consecutive speech or screen lines of one ``stream`` are matched as one running 
 sentence boundaries, as ``lsf detect`` joins transcript segments), so a brand, a product word or
 the product in play (a 制氧机 three lines earlier) counts as context across lines; chat messages
 are matched one by one, since one viewer's words are no context for another's. ``each_line=True``
-matches every line on its own.
+matches every line on its own. A large file is matched by a few forked processes (``LSF_THREADS``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
+import os
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from .detect.text import _finding, matcher_for
 from .errors import InputError
 from .findings import Finding
 from .rules import RuleSet, load_rules
+from .stage import env_threads
 from .text.match import Matcher
 
 SOURCES = ("speech", "screen", "chat")
@@ -42,6 +45,8 @@ MAX_LINE_CHARS = 100_000  # one message; a longer "line" is not a message but a 
 MAX_LINES = 5_000_000
 JOIN = "。"  # between lines of one stream: a sentence boundary no term crosses
 _CHUNK_CHARS = 4000  # a running text is matched in pieces of about this size (context is local anyway)
+PARALLEL_MIN_CHARS = 200_000  # below this a second process costs more than it saves
+MAX_WORKERS = 4
 _SUFFIX = {".txt": "txt", ".text": "txt", ".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".json": "jsonl"}
 CSV_COLUMNS = ("line", "id", "source", "t", "user", "kind", "term", "matched", "match", "rule", "brand", "severity",
@@ -248,10 +253,9 @@ def _runs(lines: list[ScanLine], each_line: bool) -> Iterable[list[ScanLine]]:
         yield run
 
 
-def scan_lines(lines: list[ScanLine], matcher: Matcher, *, each_line: bool = False) -> list[Finding]:
-    """Findings for ``lines`` (in order), each tied to its line (``extra.line``) and quoting it whole."""
+def _scan_runs(runs: list[list[ScanLine]], matcher: Matcher) -> list[Finding]:
     out: list[Finding] = []
-    for run in _runs(lines, each_line):
+    for run in runs:
         starts, pos = [], 0
         for ln in run:
             starts.append(pos)
@@ -266,6 +270,51 @@ def scan_lines(lines: list[ScanLine], matcher: Matcher, *, each_line: bool = Fal
             m.start, m.end = m.start - off, m.end - off
             out.append(_finding(m, ln.source, ln.t, ln.t, ln.text, line=ln.line, id=ln.id, user=ln.user))
     return out
+
+
+_FORKED: Matcher | None = None  # the parent's matcher, inherited by forked workers (never pickled)
+
+
+def _scan_group(runs: list[list[ScanLine]]) -> list[Finding]:
+    assert _FORKED is not None
+    return _scan_runs(runs, _FORKED)
+
+
+def _workers(requested: int | None, chars: int) -> int:
+    if chars < PARALLEL_MIN_CHARS:
+        return 1
+    n = requested if requested is not None else (env_threads() or os.cpu_count() or 1)
+    return max(1, min(n, MAX_WORKERS))
+
+
+def scan_lines(lines: list[ScanLine], matcher: Matcher, *, each_line: bool = False,
+               workers: int | None = None) -> list[Finding]:
+    """Findings for ``lines`` (in order), each tied to its line (``extra.line``) and quoting it whole.
+
+    A large input is split at stream boundaries over ``workers`` forked processes (default: the
+    cores ``LSF_THREADS`` allows, at most ``MAX_WORKERS``); the result is the same, in the same order.
+    """
+    global _FORKED
+    runs = list(_runs(lines, each_line))
+    n = _workers(workers, sum(len(ln.text) for ln in lines))
+    if n <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _scan_runs(runs, matcher)
+    matcher.find("预热")  # load jieba's segmenter once, before the workers inherit it
+    size = sum(len(ln.text) for run in runs for ln in run) / n
+    groups: list[list[list[ScanLine]]] = [[]]
+    acc = 0.0
+    for run in runs:
+        if acc >= size * len(groups) and len(groups) < n:
+            groups.append([])
+        groups[-1].append(run)
+        acc += sum(len(ln.text) for ln in run)
+    _FORKED = matcher
+    try:
+        with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
+            parts = pool.map(_scan_group, groups)
+    finally:
+        _FORKED = None
+    return [f for part in parts for f in part]
 
 
 def scan_file(path: str | Path, rules: RuleSet | None = None, *, source: str = "speech", fmt: str | None = None,

@@ -14,12 +14,12 @@ the matcher keeps only the matches that span a change (the others it has already
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass, field
 
-from .normalize import is_cjk
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variants:
     """The evasion tables of ``rules/variants.yaml``."""
 
@@ -83,6 +83,24 @@ class EvasionText:
         return any(self.removed[i] and self.removed_kind[i] == "filler" for i in range(s + 1, e))
 
 
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(v: Variants) -> re.Pattern[str]:  # cached by identity: one Variants per lexicon
+    """One pass over the text: a filler run between two CJK characters, a variant character, or a
+    repeated CJK character (the first of a run is kept)."""
+    alts = []
+    if v.fillers:
+        f = "|".join(re.escape(x) for x in sorted(v.fillers, key=len, reverse=True))
+        alts.append(f"(?P<f>(?<=[{_CJK}])(?:{f}){{1,{v.max_filler_run}}}(?=[{_CJK}]))")
+    if v.chars:
+        alts.append("(?P<v>[" + "".join(re.escape(c) for c in v.chars) + "])")
+    if v.stutter:
+        alts.append(f"(?P<s>(?P<c>[{_CJK}])(?P=c)+)")
+    return re.compile("|".join(alts) or "(?!)")
+
+
 def undo_evasions(text: str, v: Variants) -> EvasionText:
     """The evasion text of an already normalised ``text`` (see the module docstring)."""
     out: list[str] = []
@@ -91,38 +109,37 @@ def undo_evasions(text: str, v: Variants) -> EvasionText:
     kinds: list[str | None] = []
     replaced: list[str | None] = []
     pending, pending_kind = "", None
-    fillers = sorted(v.fillers, key=len, reverse=True)
-    first = {f[0] for f in fillers}
-    n = len(text)
-    i = 0
-    while i < n:
-        ch = text[i]
-        # A filler between two CJK characters (of the kept text and the text after it).
-        if ch in first and out and is_cjk(out[-1]):
-            j, run = i, 0
-            while j < n and run < v.max_filler_run and text[j] in first:
-                f = next((f for f in fillers if text.startswith(f, j)), None)
-                if f is None:
-                    break
-                j += len(f)
-                run += 1
-            if run and j < n and is_cjk(text[j]):
-                pending += text[i:j]
-                pending_kind = "filler"
-                i = j
-                continue
-        canon = v.chars.get(ch)
-        c = canon or ch
-        if v.stutter and out and c == out[-1] and is_cjk(c) and not pending:
-            pending += ch
-            pending_kind = "stutter"
-            i += 1
-            continue
-        out.append(c)
+    pos = 0
+
+    def keep(i: int, ch: str, was: str | None = None) -> None:
+        nonlocal pending, pending_kind
+        out.append(ch)
         index.append(i)
         removed.append(pending)
         kinds.append(pending_kind if pending else None)
-        replaced.append(ch if canon else None)
+        replaced.append(was)
         pending, pending_kind = "", None
-        i += 1
+
+    def keep_run(a: int, b: int) -> None:
+        if a >= b:
+            return
+        keep(a, text[a])  # the first carries what was removed before it
+        out.extend(text[a + 1:b])
+        index.extend(range(a + 1, b))
+        removed.extend([""] * (b - a - 1))
+        kinds.extend([None] * (b - a - 1))
+        replaced.extend([None] * (b - a - 1))
+
+    for m in _pattern(v).finditer(text):
+        a, b = m.span()
+        keep_run(pos, a)
+        pos = b
+        if m.lastgroup == "f":
+            pending, pending_kind = pending + m.group(), "filler"
+        elif m.lastgroup == "v":
+            keep(a, v.chars[m.group()], m.group())
+        else:  # a stutter: keep the first, remember the repeats
+            keep(a, text[a])
+            pending, pending_kind = text[a + 1:b], "stutter"
+    keep_run(pos, len(text))
     return EvasionText("".join(out), index, removed, replaced, kinds, pending)

@@ -55,6 +55,7 @@ _FUZZY_MIN_LEN = 4
 _FUZZY_MIN_SIM = {4: 0.8}
 _FUZZY_DEFAULT_SIM = 0.75
 _FUZZY_MIN_SHARED = 0.6  # a candidate term shares at least this share of its syllables with the sentence
+_BOUNDARY_MAX_LEN = 3  # `boundary: word` is checked for terms up to this long
 _CUT_WORD_FREQ = 30  # a segmented word rarer than this may be cut by a term (jieba oddities)
 _ORDINARY_WORD_FREQ = 100  # a heard span this frequent in jieba's dictionary is never a term by sound
 _COMMON_WORD_FREQ = 50  # a heard span that is a jieba word this frequent is an ordinary word
@@ -177,6 +178,19 @@ def _tokenizers(terms: list[str], product_words: list[str]):  # noqa: ANN202 - j
     return tk, plain
 
 
+class _CodeTable(dict):
+    """``str.translate`` table from a character to its syllable code, computed on first sight."""
+
+    def __init__(self, codes: dict[str, str]):
+        super().__init__()
+        self.codes = codes
+
+    def __missing__(self, o: int) -> str:
+        syl = char_pinyin(chr(o))[0]
+        c = self[o] = self.codes.get(fold(syl), "\x01") if syl else "\x00"
+        return c
+
+
 def _automaton(keys: dict[str, object]) -> ahocorasick.Automaton:
     a = ahocorasick.Automaton()
     for k, v in keys.items():
@@ -193,7 +207,7 @@ class Matcher:
         self.lex = lex
         self.window = lex.context_window
         self._syl_code: dict[str, str] = {}
-        self._char_code: dict[str, str] = {}  # filled lazily once the lexicon's codes are fixed
+        self._char_code = _CodeTable(self._syl_code)  # ord -> code, filled lazily once the codes are fixed
         self._fuzzy: list[tuple[Entry, list[str], str]] = []
         exact_keys: dict[str, list[Entry]] = {}
         num_keys: dict[str, list[Entry]] = {}
@@ -239,23 +253,17 @@ class Matcher:
         if len(self._exceptions):
             self._exceptions.make_automaton()
         self._has_exception_patterns = any(e.exception_patterns for e in lex.entries)
-        # Prefix filter for fuzzy candidates: a term that shares >= 60% of its distinct syllables
-        # with a sentence shares at least one of its n - ceil(0.6 n) + 1 rarest ones (any fixed
-        # order is correct; rarest-first keeps the posting lists short).
-        df: dict[str, int] = {}
-        for _e, _syl, code in self._fuzzy:
-            for c in set(code):
-                df[c] = df.get(c, 0) + 1
-        self._fuzzy_prefix: dict[str, list[int]] = {}
+        # Fuzzy candidates: a term shares at least one pair of adjacent syllables with the sentence
+        # (one garbled syllable in four leaves an intact pair) and >= 60% of its distinct syllables.
+        self._fuzzy_pairs: dict[str, list[int]] = {}
         self._fuzzy_sets: list[frozenset[str]] = []
         self._fuzzy_need: list[int] = []
         for i, (_e, _syl, code) in enumerate(self._fuzzy):
-            distinct = sorted(set(code), key=lambda c: (df[c], c))
-            need = -(-len(distinct) * int(_FUZZY_MIN_SHARED * 10) // 10)  # ceil(0.6 n)
+            distinct = set(code)
             self._fuzzy_sets.append(frozenset(distinct))
-            self._fuzzy_need.append(need)
-            for c in distinct[: len(distinct) - need + 1]:
-                self._fuzzy_prefix.setdefault(c, []).append(i)
+            self._fuzzy_need.append(-(-len(distinct) * int(_FUZZY_MIN_SHARED * 10) // 10))  # ceil(0.6 n)
+            for pair in {code[k:k + 2] for k in range(len(code) - 1)}:
+                self._fuzzy_pairs.setdefault(pair, []).append(i)
         self._exact = _automaton(exact_keys)  # type: ignore[arg-type]
         self._exact_num = _automaton(num_keys)  # type: ignore[arg-type]
         self._masked = _automaton(masked_keys)  # type: ignore[arg-type]
@@ -263,6 +271,7 @@ class Matcher:
         self._ev_pinyin = _automaton(ev_py_keys)  # type: ignore[arg-type]
         self._parts = _automaton(part_keys)  # type: ignore[arg-type]
         self._variants = lex.variants
+        self._max_key = max((len(e.key) for e in lex.entries if e.plain), default=1)
         v = lex.variants
         alts = [re.escape(f) for f in sorted(v.fillers, key=len, reverse=True)] + [re.escape(c) for c in v.chars]
         if v.stutter:
@@ -294,16 +303,9 @@ class Matcher:
         return "".join(out)
 
     def _code_text(self, text: str) -> str:
-        """The syllable code of each character (per-character readings, as the lexicon side)."""
-        cache = self._char_code
-        out = []
-        for ch in text:
-            c = cache.get(ch)
-            if c is None:
-                syl = char_pinyin(ch)[0]
-                c = cache[ch] = self._syl_code.get(fold(syl), "\x01") if syl else "\x00"
-            out.append(c)
-        return "".join(out)
+        """The syllable code of each character (per-character readings, as the lexicon side):
+        "\x00" for a character without a reading, "\x01" for a syllable no term has."""
+        return text.translate(self._char_code)
 
     def _may_evade(self, text: str) -> bool:
         """Cheap test before building the evasion text: a filler, a variant character or a repeat."""
@@ -341,9 +343,11 @@ class Matcher:
         hits += self._fuzzy_hits(nt, coded, words, hits)
         hits = [h for h in hits if source is None or h.entry.sources is None or source in h.entry.sources]
         hits = self._drop_exceptions(nt, nn, hits)
-        # boundary: word, for contiguous terms (a gapped phrase's edges are its own: 绝不…反弹).
+        # boundary: word, for short contiguous terms (a gapped phrase's edges are its own: 绝不…反弹;
+        # a term of four or more characters does not hide inside an everyday word).
         hits = [h for h in hits if not h.entry.boundary or not h.entry.plain or not h.entry.is_cjk
-                or h.method not in ("exact", "evasion") or plain_words.aligned(h.s, h.e)]
+                or len(h.entry.key) > _BOUNDARY_MAX_LEN or h.method not in ("exact", "evasion")
+                or plain_words.aligned(h.s, h.e)]
         hits = self._dedupe(hits)
         if gate_span is not None:
             for h in hits:
@@ -504,53 +508,62 @@ class Matcher:
             notes = ev.evasions(s, e) + ([f"听起来像“{en.key}” / sounds like '{en.key}'"] if how == "pinyin" else [])
             out.append(_Hit(en, ns, ne, os_, oe, "evasion", sim, need, notes, strong=not need and sim >= 1.0))
 
-        for end, (key, entries) in self._exact.iter(ev.text) if len(self._exact) else ():
-            s, e = end - len(key) + 1, end + 1
-            if any(not is_cjk(c) for c in key) or not ev_words.aligned(s, e):
-                continue
-            short_filler = len(key) <= 2 and ev.inserted_filler(s, e)
-            for en in entries:
-                # 某 + a noun is ordinary talk (果某家 may be 果 + 某家): a two-character term with a
-                # filler inside needs context (a look-alike character, 蕞好, does not).
-                add(en, s, e, "exact", 1.0, en.ambiguous or en.needs_context or short_filler)
-        if not len(self._ev_pinyin):
-            return out
-        coded = self._code_text(ev.text)
-        for end, (code, items) in self._ev_pinyin.iter(coded):
-            s, e = end - len(code) + 1, end + 1
-            heard = ev.text[s:e]
-            if not all(is_cjk(c) for c in heard) or not ev_words.aligned(s, e):
-                continue
-            filler = ev.inserted_filler(s, e)
-            heard_syl = [x for x in to_pinyin(heard) if x]
-            for en, term_syl in items:
-                if heard == en.key or (en.exact_only and not filler) or (len(heard) <= 2 and not filler):
+        # Only around a change: a removed character sits before text[i], a replaced one at text[i].
+        removed_at = [i for i, r in enumerate(ev.removed) if r]
+        replaced_at = [i for i, r in enumerate(ev.replaced) if r is not None]
+
+        def across(s: int, e: int) -> bool:
+            return (bisect.bisect_right(removed_at, s) < bisect.bisect_left(removed_at, e)
+                    or bisect.bisect_left(replaced_at, s) < bisect.bisect_left(replaced_at, e))
+
+        coded = self._code_text(ev.text) if len(self._ev_pinyin) else ""
+        for w0, w1 in _windows(sorted(removed_at + replaced_at), len(ev.text), self._max_key):
+            for end, (key, entries) in self._exact.iter(ev.text[w0:w1]) if len(self._exact) else ():
+                s, e = w0 + end - len(key) + 1, w0 + end + 1
+                if not across(s, e) or any(not is_cjk(c) for c in key) or not ev_words.aligned(s, e):
                     continue
-                if self._said_other_word(heard, en.key, ev_words, s):
+                short_filler = len(key) <= 2 and ev.inserted_filler(s, e)
+                for en in entries:
+                    # 某 + a noun is ordinary talk (果某家 may be 果 + 某家): a two-character term with a
+                    # filler inside needs context (a look-alike character, 蕞好, does not).
+                    add(en, s, e, "exact", 1.0, en.ambiguous or en.needs_context or short_filler)
+            for end, (code, items) in self._ev_pinyin.iter(coded[w0:w1]) if coded else ():
+                s, e = w0 + end - len(code) + 1, w0 + end + 1
+                heard = ev.text[s:e]
+                if not across(s, e) or not all(is_cjk(c) for c in heard) or not ev_words.aligned(s, e):
                     continue
-                sim = syllable_similarity(heard_syl, term_syl)
-                # A deliberate filler inside an exact sound is strong evidence; otherwise the usual gate.
-                need = en.ambiguous or en.needs_context or not (filler and sim >= 1.0) and (
-                    len(heard) <= 2 or en.kind == "brand_mention")
-                add(en, s, e, "pinyin", sim, need)
+                filler = ev.inserted_filler(s, e)
+                heard_syl = [x for x in to_pinyin(heard) if x]
+                for en, term_syl in items:
+                    if heard == en.key or (en.exact_only and not filler) or (len(heard) <= 2 and not filler):
+                        continue
+                    if self._said_other_word(heard, en.key, ev_words, s):
+                        continue
+                    sim = syllable_similarity(heard_syl, term_syl)
+                    # A deliberate filler inside an exact sound is strong evidence; otherwise the usual gate.
+                    need = en.ambiguous or en.needs_context or not (filler and sim >= 1.0) and (
+                        len(heard) <= 2 or en.kind == "brand_mention")
+                    add(en, s, e, "pinyin", sim, need)
         return out
 
     def _fuzzy_hits(self, nt: NormText, coded: str, words: _Words, prior: list[_Hit]) -> list[_Hit]:
         if not self._fuzzy:
             return []
-        spans = [(h.s, h.e) for h in prior]
+        spans = sorted((h.s, h.e) for h in prior)
+        starts = [sp[0] for sp in spans]
         out: list[_Hit] = []
         cuts = words.cuts
-        prefix, fsets, needs = self._fuzzy_prefix, self._fuzzy_sets, self._fuzzy_need
+        pairs, fsets, needs = self._fuzzy_pairs, self._fuzzy_sets, self._fuzzy_need
         for k in range(len(cuts) - 1):
             a, b = cuts[k], cuts[k + 1]
             if b - a < _FUZZY_MIN_LEN - 1:
                 continue
             chunk_code = coded[a:b]
             present = set(chunk_code)
+            local = spans[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)]
             cands: set[int] = set()
-            for c in present:
-                lst = prefix.get(c)
+            for k2 in range(len(chunk_code) - 1):
+                lst = pairs.get(chunk_code[k2:k2 + 2])
                 if lst:
                     cands.update(lst)
             for i in cands:
@@ -563,21 +576,26 @@ class Matcher:
                 s, e = a + al.dest_start, a + al.dest_end
                 if e - s < len(code) - 2:
                     continue
-                if any(cs <= s and e <= ce for cs, ce in spans):
+                if any(cs <= s and e <= ce for cs, ce in local):
                     continue  # already found (exactly or by sound) as a whole
                 # The alignment's edges are approximate: take the best of it and its one-character
                 # neighbours that lines up with word boundaries (一笔衣服刻|本 for 一比一复刻).
                 best = None
+                min_sim = _FUZZY_MIN_SIM.get(len(en.key), _FUZZY_DEFAULT_SIM)
+                key_chars = set(en.key)
                 for ds, de in ((0, 0), (0, -1), (1, 0), (0, 1), (-1, 0)):
                     cs, ce = s + ds, e + de
-                    if cs < a or ce > b or ce - cs < len(code) - 2 or not words.aligned(cs, ce):
+                    if cs < a or ce > b or ce - cs < len(code) - 2:
                         continue
                     heard = nt.text[cs:ce]
+                    if sum(1 for c in key_chars if c in heard) < 0.5 * len(key_chars):
+                        continue
                     sim = syllable_similarity([x for x in to_pinyin(heard) if x], term_syl)
-                    same_chars = sum(1 for c in set(en.key) if c in heard) / len(set(en.key))
-                    if sim >= _FUZZY_MIN_SIM.get(len(en.key), _FUZZY_DEFAULT_SIM) and same_chars >= 0.5 and (
-                            best is None or sim > best[2]):
+                    # Segmenting the sentence is the slow part: only for a span that sounds right.
+                    if sim >= min_sim and (best is None or sim > best[2]) and words.aligned(cs, ce):
                         best = (cs, ce, sim)
+                        if (ds, de) == (0, 0):
+                            break  # the alignment itself holds: no need for its neighbours
                 if best is None:
                     continue
                 s, e, sim = best
@@ -790,6 +808,18 @@ class Matcher:
             conf = 0.4 + 0.4 * h.sim
         return TextMatch(h.entry, h.os, h.oe, nt.original[h.os:h.oe], h.method, round(min(conf, 1.0), 3), ctx_word,
                          round(h.sim, 3), list(h.evasions), h.gap)
+
+
+def _windows(points: list[int], n: int, reach: int) -> list[tuple[int, int]]:
+    """Merged [start, end) windows of ``reach`` characters either side of each point."""
+    out: list[tuple[int, int]] = []
+    for p in points:
+        a, b = max(0, p - reach), min(n, p + reach + 1)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _to_layer(nt: NormText, os_: int, oe: int) -> tuple[int, int]:

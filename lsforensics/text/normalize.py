@@ -30,6 +30,8 @@ from dataclasses import dataclass
 _DODGE = set(" \t\r\n\u3000.·•・*-_/\\|~`'\"^+=#@&、…")
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 _MAX_DODGE_RUN = 3
+_DODGE_RUN = re.compile("[" + re.escape("".join(sorted(_DODGE))) + "]+")
+_ZERO_WIDTH_RE = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
@@ -117,31 +119,26 @@ def _t2s_mapped(chars: list[str], index: list[int]) -> tuple[list[str], list[int
 
 def _drop_dodges(chars: list[str], index: list[int]) -> tuple[list[str], list[int]]:
     """Remove short separator runs that sit between two CJK characters ("高.仿" -> "高仿")."""
+    text = "".join(chars)
     out_c: list[str] = []
     out_i: list[int] = []
-    n = len(chars)
-    i = 0
-    while i < n:
-        ch = chars[i]
-        if ch in _DODGE:
-            j = i
-            while j < n and chars[j] in _DODGE:
-                j += 1
-            if out_c and is_cjk(out_c[-1]) and j < n and is_cjk(chars[j]) and j - i <= _MAX_DODGE_RUN:
-                i = j
-                continue
-            # Keep one plain space for word boundaries between latin words ("mirror quality").
-            if any(c.isspace() for c in chars[i:j]) and all(c.isspace() for c in chars[i:j]):
-                out_c.append(" ")
-                out_i.append(index[i])
-            else:
-                out_c.extend(chars[i:j])
-                out_i.extend(index[i:j])
-            i = j
+    pos = 0
+    for m in _DODGE_RUN.finditer(text):
+        i, j = m.span()
+        out_c.extend(chars[pos:i])
+        out_i.extend(index[pos:i])
+        pos = j
+        if i > 0 and is_cjk(text[i - 1]) and j < len(text) and is_cjk(text[j]) and j - i <= _MAX_DODGE_RUN:
             continue
-        out_c.append(ch)
-        out_i.append(index[i])
-        i += 1
+        if text[i:j].isspace():
+            # Keep one plain space for word boundaries between latin words ("mirror quality").
+            out_c.append(" ")
+            out_i.append(index[i])
+        else:
+            out_c.extend(chars[i:j])
+            out_i.extend(index[i:j])
+    out_c.extend(chars[pos:])
+    out_i.extend(index[pos:])
     return out_c, out_i
 
 
@@ -151,12 +148,18 @@ def _nfkc_lower(ch: str) -> str:
 
 
 def normalize(text: str) -> NormText:
-    chars: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        for c in _nfkc_lower(ch):
-            chars.append(c)
-            index.append(i)
+    low = unicodedata.normalize("NFKC", text).lower()
+    if len(low) == len(text) and not _ZERO_WIDTH_RE.search(text) and all(
+            _nfkc_lower(a) == b for a, b in zip(text, low, strict=True) if a != b):
+        # The common case (Chinese, full-width punctuation, ASCII): one character for one, checked
+        # where the two differ, without building the text character by character.
+        chars, index = list(low), list(range(len(text)))
+    else:
+        chars, index = [], []
+        for i, ch in enumerate(text):
+            for c in _nfkc_lower(ch):
+                chars.append(c)
+                index.append(i)
     chars, index = _t2s_mapped(chars, index)
     chars, index = _drop_dodges(chars, index)
     return NormText("".join(chars), index, text)

@@ -92,6 +92,7 @@ def fold(s: str) -> str:
     return ini + fin
 
 
+@functools.lru_cache(maxsize=65536)
 def _pair(a: str, b: str) -> float:
     if a == b:
         return 1.0
