@@ -22,7 +22,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import multiprocessing
 import os
 from bisect import bisect_right
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .chat import _time as _seconds  # one reader of "seconds from the start" for chat and scan
 from .detect.text import _finding, matcher_for
 from .errors import InputError
 from .findings import Finding
@@ -112,15 +112,7 @@ def _source(path: Path, n: int, value: Any, default: str) -> str:
 
 
 def _time(path: Path, n: int, value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        t = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{path}:{n}: bad time t={value!r} (seconds expected)") from None
-    if not math.isfinite(t) or t < 0:
-        raise InputError(f"{path}:{n}: bad time t={value!r} (seconds >= 0 expected)")
-    return t
+    return None if value is None or value == "" else _seconds(value, path, n, "t")
 
 
 def _record(path: Path, n: int, rec: dict[str, Any], default_source: str) -> ScanLine | None:

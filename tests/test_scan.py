@@ -82,7 +82,7 @@ def test_lines_of_a_stream_give_each_other_context() -> None:
 @pytest.mark.parametrize(("name", "content", "args", "needle"), [
     ("none.tsv", "user\tmsg\nu\thi\n", [], "none.tsv:1: the header must name a 'text' column"),
     ("bad.tsv", "text\tsource\nhi\tradio\n", [], "bad.tsv:2: source 'radio' is not one of speech, screen, chat"),
-    ("t.csv", "text,t\nhi,-3\n", [], "t.csv:2: bad time t='-3'"),
+    ("t.csv", "text,t\nhi,-3\n", [], "t.csv:2: bad t '-3' (seconds >= 0 expected)"),
     ("j.jsonl", '{"text": "ok"}\n{"text": \n', [], "j.jsonl:2: invalid JSON"),
     ("deep.jsonl", "[" * 100000 + "]" * 100000 + "\n", [], "deep.jsonl:1: "),
     ("n.jsonl", '{"text": 5}\n', [], "n.jsonl:1: 'text' must be a string"),
