@@ -43,7 +43,7 @@ import ahocorasick
 from rapidfuzz import fuzz
 
 from .evasion import EvasionText, undo_evasions
-from .lexicon import GAP, Entry, Lexicon
+from .lexicon import Entry, Lexicon
 from .normalize import NormText, is_cjk, normalize, numeric
 from .pinyin import char_pinyin, fold, syllable_similarity, to_pinyin
 
@@ -61,12 +61,14 @@ _ORDINARY_WORD_FREQ = 100  # a heard span this frequent in jieba's dictionary is
 _COMMON_WORD_FREQ = 50  # a heard span that is a jieba word this frequent is an ordinary word
 _INNER_WORD_FREQ = 20  # a word this frequent inside a short heard span, where the term differs, was said
 _INNER_WORD_MAX_TERM = 3
+_WORD_FREQ = 5  # a dictionary entry this frequent is a word (正品 20, 保真 7), not a rare sound (小棕 0)
 # Particles and function characters: a sound-alike span that starts or ends with one the term does
 # not have is two words, not a disguised term (爱吗 = 爱 + the question particle, not 爱马).
 # Numerals too: 八加一 is a drink's name, not 巴家.
 _FUNCTION_CHARS = set("吗呢吧啊呀嘛哦哈啦了的地得着过和与跟在把被给从对向就都也还又这那哪一二三四五六七八九十两几")
 # A particle or copula inside a heard span where the term has another character: 去是正 is no 祛湿疹.
 _PARTICLES = set("的是了吗呢吧啊呀嘛")
+_PARTICLE_TAIL = set("的了着过地得吗呢吧啊呀嘛")
 # Only code-words and slang are worth matching by sound when they are two syllables long.
 _SHORT_SOUND_KINDS = ("brand_codeword", "counterfeit_slang")
 _METHOD_RANK = {"exact": 0, "evasion": 1, "fuzzy": 2, "pinyin": 3}
@@ -143,6 +145,10 @@ class _Words:
             if te <= s or ts >= e:
                 continue
             if (ts < s or te > e) and freq >= min_freq:
+                # A word that only adds a particle to the term's last character (标的 in 剪标的
+                # 包包, 真的 in 是真的) is jieba's greed, not another word.
+                if ts >= s and set(self.text[e:te]) <= _PARTICLE_TAIL:
+                    continue
                 return False
         return True
 
@@ -438,9 +444,9 @@ class Matcher:
                     and text[e].isalnum())
 
     def _said_other_word(self, heard: str, term: str, words: _Words, s: int) -> bool:
-        """A short sound match whose heard span holds an everyday word where the term has other
-        characters (赠品吗 for 正品吗, 保证吗 for 保真吗), or starts/ends with a particle the term
-        lacks (爱吗 for 爱马): the speaker said those words, not the term."""
+        """A short sound match whose heard span holds an everyday word where the term has another
+        word (赠品吗 for 正品吗, 保证吗 for 保真吗), or starts/ends with a particle the term lacks
+        (爱吗 for 爱马): the speaker said those words, not the term."""
         if (heard[0] != term[0] and heard[0] in _FUNCTION_CHARS) or (heard[-1] != term[-1] and heard[-1] in _FUNCTION_CHARS):
             return True
         if len(heard) == len(term) and any(h != t and h in _PARTICLES for h, t in zip(heard[1:-1], term[1:-1], strict=True)):
@@ -448,7 +454,9 @@ class Matcher:
         if len(term) > _INNER_WORD_MAX_TERM or len(heard) != len(term):
             return False
         for ws, we, freq in words.inner_words(s, s + len(heard)):
-            if freq >= _INNER_WORD_FREQ and heard[ws - s:we - s] != term[ws - s:we - s]:
+            said, meant = heard[ws - s:we - s], term[ws - s:we - s]
+            # One word for another (赠品 for 正品), not a common word for a rare sound (小宗 for 小棕).
+            if freq >= _INNER_WORD_FREQ and said != meant and int(self._plain_tk.FREQ.get(meant) or 0) >= _WORD_FREQ:
                 return True
         return False
 
@@ -532,6 +540,8 @@ class Matcher:
                 heard = ev.text[s:e]
                 if not across(s, e) or not all(is_cjk(c) for c in heard) or not ev_words.aligned(s, e):
                     continue
+                if self.word_freq(heard) >= _ORDINARY_WORD_FREQ:
+                    continue  # 国什么家 disguises 国家, an everyday word, not 果家 that sounds like it
                 filler = ev.inserted_filler(s, e)
                 heard_syl = [x for x in to_pinyin(heard) if x]
                 for en, term_syl in items:
@@ -826,5 +836,3 @@ def _to_layer(nt: NormText, os_: int, oe: int) -> tuple[int, int]:
     """Layer-1 offsets covering original [os_, oe)."""
     return bisect.bisect_left(nt.index, os_), bisect.bisect_left(nt.index, oe)
 
-
-__all__ = ["GAP", "Matcher", "TextMatch"]
