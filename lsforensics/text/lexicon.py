@@ -379,7 +379,8 @@ def key_terms(rules: RuleSet) -> list[str]:
 
     Only CJK spellings (Latin hotwords do not help Mandarin decoding), one spelling per
     normalised form (香奈兒 and 香奈儿 are one term), no ambiguous code-words (biasing towards
-    椰子 or 苹果 would make ordinary words look like brands) and no chat-only viewer phrases.
+    椰子 or 苹果 would make ordinary words look like brands), no slang a rule keeps to exact
+    matches (低仿 sounds like 地方) and no chat-only viewer phrases.
     """
     lex = build_lexicon(rules)
     out: list[str] = []
@@ -387,6 +388,8 @@ def key_terms(rules: RuleSet) -> list[str]:
     for e in lex.entries:
         if e.kind not in ("brand_codeword", "brand_mention", "counterfeit_slang") or e.ambiguous or not e.plain:
             continue
+        if e.exact_only and e.kind == "counterfeit_slang":
+            continue  # slang never matched by sound (低仿 ~ 地方) would turn everyday words into terms
         if (e.sources is not None and "speech" not in e.sources) or not any(is_cjk(c) for c in e.term):
             continue
         if e.key in seen:
