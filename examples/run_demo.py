@@ -28,11 +28,16 @@ def main() -> int:
     lsf = Path(sys.executable).with_name("lsf")
     case = REPO / "cases" / "demo"
     print(f"example video: {stream.video}")
+    # A lab key for the demo (a real lab keeps its key elsewhere and hands out the .pub): the
+    # signed case then verifies as INTACT against it (an unsigned one is intact but unanchored).
+    key = HERE / "generated" / "demo-lab.key"
+    if not key.exists():
+        subprocess.run([str(lsf), "keygen", "-o", str(key.with_suffix(""))], check=True)
     analyze = [str(lsf), "analyze", str(stream.video), "-C", str(case), "--rules", str(rules),
-               "--chat", str(HERE / "chat.jsonl")]
+               "--chat", str(HERE / "chat.jsonl"), "--sign-key", str(key)]
     for page in PAGES:
         analyze += ["--page", str(page)]
-    for cmd in (analyze, [str(lsf), "verify", str(case)]):
+    for cmd in (analyze, [str(lsf), "verify", str(case), "--pubkey", str(key.with_suffix(".pub"))]):
         print("\n$ lsf " + " ".join(c if " " not in c else repr(c) for c in cmd[1:]), flush=True)
         rc = subprocess.call(cmd)
         if rc != 0:

@@ -14,8 +14,10 @@ import fcntl
 import getpass
 import json
 import os
+import re
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ from .errors import InputError
 
 CASE_SCHEMA = "lsf.case/1"
 TMP_MARK = ".tmp-"
+CASE_FILE_MAX_BYTES = 512 * 1024 * 1024  # a 10-hour transcript with word times is tens of MB
 
 
 def utc_now() -> str:
@@ -53,15 +56,37 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def write_problem(path: Path, exc: OSError) -> InputError:
+    """A write that the machine refused (disk full, read-only, no permission): one line, exit 2.
+
+    Nothing half-written is left under a final name (every writer here uses a temp name), so the
+    same command can simply be rerun once the cause is fixed."""
+    why = exc.strerror or type(exc).__name__
+    hint = " (free some space and rerun the same command)" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+    return InputError(f"cannot write {path}: {why}{hint}")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise write_problem(path, exc) from None
     _fsync_dir(path.parent)
+
+
+def json_text_bytes(text: str) -> bytes:
+    """UTF-8 bytes of JSON text. A file name that is not UTF-8 (GBK from a Chinese Windows copy)
+    arrives as lone surrogates (``surrogateescape``); they are written as the JSON escapes
+    ``\\udcXX``, which read back to the same surrogates, so ``os.fsencode`` recovers the exact bytes."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def dumps_json(obj: Any) -> str:
@@ -69,7 +94,7 @@ def dumps_json(obj: Any) -> str:
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, dumps_json(obj).encode("utf-8"))
+    atomic_write_bytes(path, json_text_bytes(dumps_json(obj)))
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -79,13 +104,19 @@ def atomic_write_text(path: Path, text: str) -> None:
 @contextlib.contextmanager
 def atomic_output(path: Path) -> Iterator[Path]:
     """Yield a temp path next to ``path`` for an external writer (ffmpeg); rename on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}{path.suffix}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_problem(path.parent, exc) from None
+    try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise write_problem(path, exc) from None
         _fsync_dir(path.parent)
     finally:
         if tmp.exists():
@@ -95,24 +126,46 @@ def atomic_output(path: Path) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_folder(path: Path) -> Iterator[Path]:
     """Yield an empty staging folder; on success it replaces ``path`` as a whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}{TMP_MARK}{os.getpid()}")
     old = path.with_name(f".{path.name}.old{TMP_MARK}{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+    except OSError as exc:
+        raise write_problem(staging, exc) from None
     try:
         yield staging
-        for p in staging.rglob("*"):
-            if p.is_file():
-                with open(p, "rb") as fh:
-                    os.fsync(fh.fileno())
-        if path.exists():
-            os.replace(path, old)
-        os.replace(staging, path)
+        try:
+            for p in staging.rglob("*"):
+                if p.is_file():
+                    with open(p, "rb") as fh:
+                        os.fsync(fh.fileno())
+            if path.exists():
+                os.replace(path, old)
+            os.replace(staging, path)
+        except OSError as exc:
+            if old.exists() and not path.exists():
+                os.replace(old, path)  # the previous version stays, never neither
+            raise write_problem(path, exc) from None
         _fsync_dir(path.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+_NAME_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_file_name(name: str, *, max_len: int = 100, default: str = "file") -> str:
+    """A plain file name for a copy inside the case: letters (CJK included), digits, ``_ . -`` only;
+    never starting with a dot (temp files and hidden files do), at most ``max_len`` characters with
+    the suffix kept. Control characters, newlines, backslashes and non-UTF-8 bytes become ``_``."""
+    clean = _NAME_UNSAFE.sub("_", name).lstrip(".")
+    if len(clean) > max_len:
+        stem, dot, suffix = clean.rpartition(".")
+        clean = stem[: max_len - len(suffix) - 1] + dot + suffix if dot and len(suffix) <= 16 else clean[:max_len]
+    return clean or default
 
 
 class Case:
@@ -120,7 +173,6 @@ class Case:
 
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).absolute()
-        self._lock_fd: int | None = None
 
     # -- layout ---------------------------------------------------------------------------
     @property
@@ -180,12 +232,12 @@ class Case:
         return self.case_json.is_file()
 
     def read_json(self, path: Path) -> Any:
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError(f"{self.rel(path)} is missing in case {self.root}") from None
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{self.rel(path)} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+        """A case file, read bounded (size, depth): a case handed over by others is untrusted."""
+        from .loaders import load_json_file
+
+        if not path.exists():
+            raise InputError(f"{self.rel(path)} is missing in case {self.root}")
+        return load_json_file(path, self.rel(path), max_bytes=CASE_FILE_MAX_BYTES)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -200,9 +252,23 @@ class Case:
             raise InputError(f"{self.rel(path)} is missing in {self.root}: run `lsf {stage_hint}` first")
         return path
 
+    def check_folder(self) -> None:
+        """The case path must be a folder (or not exist yet); ``-C`` naming a file is a usage error."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"case {self.root} is a file, not a case folder: choose another -C")
+        for parent in self.root.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InputError(f"case {self.root}: {parent} is a file, not a folder")
+                break
+
     def create(self, *, operator: str | None = None, source_sha256: str | None = None) -> None:
         """Write ``case.json`` once; an existing case keeps its identity."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.check_folder()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_problem(self.root, exc) from None
         if self.exists():
             return
         atomic_write_json(
@@ -234,13 +300,42 @@ class Case:
             removed.append(self.rel(p))
         return removed
 
+    def _check_writable(self) -> None:
+        """Fail before any work when the folder cannot be written (read-only disk, no permission)."""
+        probe = self.root / f".lsf-write-check{TMP_MARK}{os.getpid()}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise InputError(f"case folder {self.root} is not writable ({exc.strerror})") from None
+
     # -- locking --------------------------------------------------------------------------
     @contextlib.contextmanager
     def locked(self) -> Iterator[Case]:
-        """Exclusive lock on the case folder itself (no lock file to pollute the manifest)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        if self._lock_fd is not None:  # re-entrant within one process
-            yield self
+        """Exclusive lock on the case folder itself (no lock file to pollute the manifest).
+
+        Re-entrant within one process, whichever ``Case`` object asks (``lsf analyze`` holds it
+        from before the case is created until the seal; the stages inside take it again). Another
+        process is refused at once. The folder is created if needed and checked to be writable.
+        """
+        self.check_folder()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_problem(self.root, exc) from None
+        st = os.stat(self.root)
+        key = (st.st_dev, st.st_ino)
+        with _HELD_GUARD:
+            held = _HELD.get(key)
+            if held is not None:
+                held[1] += 1
+        if held is not None:
+            try:
+                yield self
+            finally:
+                with _HELD_GUARD:
+                    held[1] -= 1
             return
         fd = os.open(self.root, os.O_RDONLY)
         try:
@@ -250,11 +345,21 @@ class Case:
             if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise InputError(f"case {self.root} is in use by another lsf process") from None
             raise
-        self._lock_fd = fd
+        entry = [fd, 1]
+        with _HELD_GUARD:
+            _HELD[key] = entry
         try:
+            self._check_writable()
             self.clean_stale()
             yield self
         finally:
-            self._lock_fd = None
+            with _HELD_GUARD:
+                entry[1] -= 1
+                del _HELD[key]
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+# (st_dev, st_ino) of each case folder this process has locked -> [fd, depth]
+_HELD: dict[tuple[int, int], list[int]] = {}
+_HELD_GUARD = threading.Lock()

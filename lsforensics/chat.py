@@ -12,19 +12,20 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import math
-import xml.parsers.expat
+import xml.sax.handler
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .case import Case, atomic_write_bytes, atomic_write_json
+from . import loaders
+from .case import Case, atomic_write_bytes, atomic_write_json, safe_file_name
 from .errors import InputError
 from .progress import Progress
 from .stage import Stage
 
 FORMATS = ("bilibili_xml", "youtube_json", "jsonl", "csv")
+MAX_CHAT_BYTES = 256 * 1024 * 1024  # hours of danmaku are tens of MB
 
 
 @dataclass
@@ -40,14 +41,6 @@ class ChatMessage:
 
 
 # ------------------------------------------------------------------------------ readers
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"{path}:{line}: not UTF-8 text") from None
-
-
 def _time(value: Any, path: Path, line: int, what: str = "time") -> float:
     try:
         t = float(value)
@@ -58,73 +51,82 @@ def _time(value: Any, path: Path, line: int, what: str = "time") -> float:
     return t
 
 
-def read_bilibili_xml(path: Path, text: str) -> list[ChatMessage]:
-    """``<d p="time,mode,size,color,timestamp,pool,user-hash,id,...">text</d>`` (video and live recorders)."""
-    parser = xml.parsers.expat.ParserCreate("utf-8")
-    out: list[ChatMessage] = []
-    state: dict[str, Any] = {"in_d": False, "buf": [], "attrs": {}, "line": 0}
+class _DanmakuHandler(xml.sax.handler.ContentHandler):
+    """``<d p="…">text</d>`` elements in document order, each with the line it starts on."""
 
-    def no_entities(*_args: Any) -> None:  # no DTD entity tricks in evidence files
-        raise InputError(f"{path}:{parser.CurrentLineNumber}: XML entity declarations are not allowed")
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.out = path, []
+        self.in_d, self.buf, self.attrs, self.line = False, [], {}, 0
+        self.guard: Any = None  # set by loaders.parse_xml
 
-    def start(name: str, attrs: dict[str, str]) -> None:
+    def startElement(self, name: str, attrs: Any) -> None:  # noqa: N802 - SAX API
         if name == "d":
-            state.update(in_d=True, buf=[], attrs=attrs, line=parser.CurrentLineNumber)
+            self.in_d, self.buf, self.attrs, self.line = True, [], dict(attrs), self.guard.line() or 0
 
-    def end(name: str) -> None:
-        if name != "d" or not state["in_d"]:
+    def endElement(self, name: str) -> None:  # noqa: N802
+        if name != "d" or not self.in_d:
             return
-        state["in_d"] = False
-        line = state["line"]
-        p = state["attrs"].get("p")
+        self.in_d = False
+        p = self.attrs.get("p")
         if p is None:
-            raise InputError(f"{path}:{line}: <d> without the p= attribute (time,mode,…)")
+            raise InputError(f"{self.path}:{self.line}: <d> without the p= attribute (time,mode,…)")
         fields = p.split(",")
-        t = _time(fields[0], path, line)
-        user = state["attrs"].get("user") or (fields[6] if len(fields) > 6 else "")
-        out.append(ChatMessage(t, user, "".join(state["buf"]), "bilibili_xml"))
+        t = _time(fields[0], self.path, self.line)
+        user = self.attrs.get("user") or (fields[6] if len(fields) > 6 else "")
+        self.out.append(ChatMessage(t, user, "".join(self.buf), "bilibili_xml"))
 
-    def chars(data: str) -> None:
-        if state["in_d"]:
-            state["buf"].append(data)
+    def characters(self, content: str) -> None:
+        if self.in_d:
+            self.buf.append(content)
 
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    parser.EntityDeclHandler = no_entities
-    try:
-        parser.Parse(text.encode("utf-8"), True)
-    except xml.parsers.expat.ExpatError as exc:
-        raise InputError(f"{path}:{exc.lineno}: invalid XML: {xml.parsers.expat.ErrorString(exc.code)}") from None
-    return out
+
+def read_bilibili_xml(path: Path, text: str) -> list[ChatMessage]:
+    """``<d p="time,mode,size,color,timestamp,pool,user-hash,id,...">text</d>`` (video and live recorders).
+
+    Parsed with defusedxml (no entity declarations, no external references) and a depth limit."""
+    handler = _DanmakuHandler(path)
+    loaders.parse_xml(text.encode("utf-8"), str(path), handler)
+    return handler.out
+
+
+def _obj(x: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one for anything else (hostile files put lists where objects go)."""
+    return x if isinstance(x, dict) else {}
+
+
+def _list(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
 
 
 def _runs_text(message: dict[str, Any]) -> str:
     parts = []
-    for run in message.get("runs") or []:
+    for run in map(_obj, _list(message.get("runs"))):
         if "text" in run:
             parts.append(str(run["text"]))
         elif "emoji" in run:
-            sc = (run["emoji"].get("shortcuts") or [run["emoji"].get("emojiId", "")])
-            parts.append(str(sc[0]) if sc else "")
+            emoji = _obj(run["emoji"])
+            sc = _list(emoji.get("shortcuts")) or [emoji.get("emojiId", "")]
+            parts.append(str(sc[0]))
     return "".join(parts) or str(message.get("simpleText", ""))
 
 
-def _yt_actions(action: dict[str, Any], offset: Any, path: Path, line: int) -> list[ChatMessage]:
+def _yt_actions(action: Any, offset: Any, path: Path, line: int) -> list[ChatMessage]:
     out = []
-    replay = action.get("replayChatItemAction", action)
+    action = _obj(action)
+    replay = _obj(action.get("replayChatItemAction", action))
     offset = replay.get("videoOffsetTimeMsec", offset)
-    for inner in replay.get("actions") or []:
-        item = (inner.get("addChatItemAction") or {}).get("item") or {}
+    for inner in map(_obj, _list(replay.get("actions"))):
+        item = _obj(_obj(inner.get("addChatItemAction")).get("item"))
         for key in ("liveChatTextMessageRenderer", "liveChatPaidMessageRenderer"):
-            r = item.get(key)
+            r = _obj(item.get(key))
             if not r:
                 continue
             if offset is None:
                 raise InputError(f"{path}:{line}: chat action without videoOffsetTimeMsec")
             t = _time(offset, path, line, "videoOffsetTimeMsec") / 1000.0
-            user = str((r.get("authorName") or {}).get("simpleText", ""))
-            out.append(ChatMessage(t, user, _runs_text(r.get("message") or {}), "youtube_json"))
+            user = str(_obj(r.get("authorName")).get("simpleText", ""))
+            out.append(ChatMessage(t, user, _runs_text(_obj(r.get("message"))), "youtube_json"))
     return out
 
 
@@ -132,29 +134,23 @@ def read_youtube_json(path: Path, text: str) -> list[ChatMessage]:
     """A ``get_live_chat_replay`` response, or yt-dlp's ``live_chat.json`` (one action per line)."""
     stripped = text.lstrip()
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        doc = loaders.load_json(text, str(path))
+    except loaders.LoadError:
         if not stripped.startswith("{") or "\n" not in stripped:
-            raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+            raise
         doc = None
     out: list[ChatMessage] = []
     if isinstance(doc, dict):
-        cont = (doc.get("continuationContents") or {}).get("liveChatContinuation")
-        actions = (cont or {}).get("actions")
+        cont = _obj(_obj(doc.get("continuationContents")).get("liveChatContinuation"))
+        actions = cont.get("actions")
         if actions is None and "replayChatItemAction" in doc:
             actions = [doc]
         if actions is None:
             raise InputError(f"{path}:1: not a YouTube live-chat replay (no continuationContents.liveChatContinuation.actions)")
-        for a in actions:
-            out += _yt_actions(a, a.get("videoOffsetTimeMsec") if isinstance(a, dict) else None, path, 1)
+        for a in _list(actions):
+            out += _yt_actions(a, _obj(a).get("videoOffsetTimeMsec"), path, 1)
         return out
-    for n, raw in enumerate(text.splitlines(), 1):  # yt-dlp: JSON Lines
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
+    for n, obj in loaders.load_json_lines(text, str(path)):  # yt-dlp: JSON Lines
         if not isinstance(obj, dict) or "replayChatItemAction" not in obj:
             raise InputError(f"{path}:{n}: not a YouTube replayChatItemAction line")
         out += _yt_actions(obj, obj.get("videoOffsetTimeMsec"), path, n)
@@ -174,13 +170,7 @@ def _simple(path: Path, n: int, obj: Any) -> ChatMessage:
 
 def read_jsonl(path: Path, text: str) -> list[ChatMessage]:
     out = []
-    for n, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{n}: invalid JSON: {exc.msg}") from None
+    for n, obj in loaders.load_json_lines(text, str(path)):
         m = _simple(path, n, obj)
         m.source_format = "jsonl"
         out.append(m)
@@ -225,7 +215,7 @@ def read_chat(path: str | Path, fmt: str | None = None) -> list[ChatMessage]:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"chat file {p} does not exist")
-    text = _decode(p, p.read_bytes())
+    text = loaders.decode_utf8(loaders.read_bytes(p, max_bytes=MAX_CHAT_BYTES, what="chat file"), str(p))
     if not text.strip():
         raise InputError(f"{p}:1: empty chat file")
     fmt = fmt or sniff_format(p, text)
@@ -271,10 +261,14 @@ class ChatStage(Stage):
         folder.mkdir(parents=True, exist_ok=True)
         for f in self.files:
             data = f.read_bytes()
-            dest = folder / f.name
+            # A plain name inside the case whatever the original was called (".chat.xml", a newline,
+            # GBK bytes): a copy must never look like a temp file or be unsealable.
+            name = safe_file_name(f.name)
+            dest = folder / name
             if dest.exists() and dest.read_bytes() != data:
                 # Same name, other content (two streams' "chat.xml"): keep both, never overwrite evidence.
-                dest = folder / f"{f.stem}-{hashlib.sha256(data).hexdigest()[:8]}{f.suffix}"
+                stem, dot, suffix = name.rpartition(".") if "." in name else (name, "", "")
+                dest = folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:8]}{dot}{suffix}"
             if not dest.exists():
                 atomic_write_bytes(dest, data)
         messages: list[ChatMessage] = []

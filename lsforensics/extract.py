@@ -10,9 +10,11 @@ is a no-op and a killed run is redone from the first unfinished stage.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -24,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from . import media
-from .case import Case, atomic_folder, atomic_output, atomic_write_json
+from .case import Case, atomic_folder, atomic_output, atomic_write_json, safe_file_name
 from .errors import InputError, StageError
 from .evidence.hashing import FileDigest, sha256_file
 from .progress import NullProgress, Progress
@@ -76,10 +78,6 @@ def check_source(path: Path) -> Path:
     return path
 
 
-def default_case_dir(video: Path, sha256: str, base: Path | None = None) -> Path:
-    return (base or Path.cwd() / "cases") / f"{video.stem}-{sha256[:8]}"
-
-
 def _video_stream(probe: dict[str, Any]) -> dict[str, Any] | None:
     idx = probe.get("video_stream")
     return next((s for s in probe["streams"] if s["index"] == idx), None) if idx is not None else None
@@ -90,8 +88,31 @@ def _audio_stream(probe: dict[str, Any]) -> dict[str, Any] | None:
     return next((s for s in probe["streams"] if s["index"] == idx), None) if idx is not None else None
 
 
+@contextlib.contextmanager
+def pinned_source(video: Path, certified: str | None) -> Iterator[media.PinnedSource]:
+    """Open the source once for a stage and check it is the file the case certifies.
+
+    ``certified`` is the sha256 in case.json/source.json; the file is hashed only when it is not
+    the very file (same device, inode, size, mtime and ctime) hashed before in this process. A
+    source replaced or edited since it was hashed is refused, so no stage ever reads other bytes
+    than the ones source.json names (and the custody log records for its input)."""
+    with media.PinnedSource(video) as pin:
+        digest = DIGESTS.full(Path(pin.name))
+        if certified and digest.sha256 != certified:
+            raise InputError(f"{video}: not the file this case certifies (sha256 {digest.sha256[:16]}…, the case "
+                             f"says {certified[:16]}…): it was replaced or changed after it was hashed")
+        yield pin
+
+
+def _case_clock_zero(probe: dict[str, Any]) -> float:
+    """The case's t=0: the video start (the audio start for an audio-only recording)."""
+    s = _video_stream(probe) or _audio_stream(probe) or {}
+    return s.get("start_time") or 0.0
+
+
 class SourceStage(Stage):
     name = "extract.source"
+    version = 2  # 2: completeness (packets of every stream vs the container's duration)
 
     def __init__(self, video: Path):
         self.video = video
@@ -103,13 +124,16 @@ class SourceStage(Stage):
         return [case.source_json]
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
-        digest = DIGESTS.full(self.video)
-        probe = media.probe(self.video)
-        packets = None
-        vs = _video_stream(probe)
-        if vs is not None:
-            packets = media.scan_packets(self.video, vs["index"], vs.get("start_time") or 0.0).to_json()
-        st = self.video.stat()
+        with pinned_source(self.video, case.info.get("source_sha256")) as pin:
+            digest = DIGESTS.full(Path(pin.name))
+            probe = media.probe(pin.name, display=self.video, pass_fds=pin.fds)
+            vs = _video_stream(probe)
+            scan = media.scan_packets(pin.name, vs["index"] if vs else None, _case_clock_zero(probe),
+                                      pass_fds=pin.fds, display=self.video)
+            completeness = media.settle_duration(probe, scan)
+            pin.check_unchanged("it was hashed and probed")
+            st = os.fstat(pin.fd)
+        packets = scan.to_json() if vs is not None else None
         doc = {
             "schema": SOURCE_SCHEMA,
             "path": str(self.video.absolute()),
@@ -121,11 +145,28 @@ class SourceStage(Stage):
             "probe": probe,
             "packets": packets,
             "vfr": packets["vfr"] if packets else None,
+            "completeness": completeness,
             "ffmpeg": media.ffmpeg_version(),
         }
         atomic_write_json(case.source_json, doc)
         return {"sha256": digest.sha256, "duration": probe["duration"],
-                "video": vs is not None, "audio": probe["audio_stream"] is not None}
+                "video": vs is not None, "audio": probe["audio_stream"] is not None,
+                "partial": completeness["partial"], "notes": completeness["notes"]}
+
+
+def _wav_seconds(path: Path) -> float:
+    return max(0, path.stat().st_size - 44) / 2 / 16000
+
+
+def _audio_expected(source: dict[str, Any], decoded: float) -> float | None:
+    """Where the audio packets end, when the decoded audio falls short of it (else None)."""
+    a = _audio_stream(source.get("probe") or {}) if isinstance(source.get("probe"), dict) else None
+    comp = source.get("completeness")
+    ends = comp.get("stream_ends") if isinstance(comp, dict) else None
+    expected = ends.get(str(a["index"])) if a and isinstance(ends, dict) else None
+    if isinstance(expected, int | float) and decoded < expected - max(1.0, 0.02 * expected):
+        return float(expected)
+    return None
 
 
 class AudioStage(Stage):
@@ -144,7 +185,8 @@ class AudioStage(Stage):
         return [case.audio]
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
-        probe = case.source["probe"]
+        source = case.source
+        probe = source["probe"]
         a = _audio_stream(probe)
         if a is None:
             case.audio.unlink(missing_ok=True)
@@ -155,17 +197,56 @@ class AudioStage(Stage):
         offset = round(a_start - v_start, 6) if v else 0.0
         total = probe["duration"]
         task = progress.task("audio", total=total)
-        with atomic_output(case.audio) as tmp:
+        with pinned_source(self.video, source.get("sha256")) as pin, atomic_output(case.audio) as tmp:
             warnings = media.extract_audio(
-                self.video, tmp, stream_index=a["index"], offset=offset, progress=lambda t: task.update(t)
+                pin.name, tmp, stream_index=a["index"], offset=offset, progress=lambda t: task.update(t),
+                pass_fds=pin.fds,
             )
+            # Checked before the rename: an unfinished WAV never appears under its final name.
+            problem = media.wav_problem(tmp)
+            if problem:
+                raise InputError(f"audio extraction did not finish ({problem}); nothing was kept: check the "
+                                 f"free space on {case.root} and rerun the same command")
+            pin.check_unchanged("its audio was decoded")
+            decoded = _wav_seconds(tmp)
         task.close()
-        samples = (case.audio.stat().st_size - 44) // 2
         return {
             "audio": {"stream": a["index"], "choice": probe.get("audio_stream_choice"), "codec": a["codec"],
-                      "offset": offset, "duration": round(samples / 16000, 3)},
+                      "offset": offset, "duration": round(decoded, 3)},
+            "complete": _audio_expected(source, decoded) is None,
             "ffmpeg_warnings": [w for w in warnings if "error" in w.lower()][:20],
         }
+
+
+def media_limitations(case: Case) -> list[tuple[str, str]]:
+    """Report limitation lines (zh, en) when the source was not complete media: cut short, a header
+    that claims more (or less) than the streams hold, damaged data, or audio that decoded short."""
+    try:
+        source = case.source
+    except InputError:
+        return []
+    comp = source.get("completeness") if isinstance(source, dict) else None
+    if not isinstance(comp, dict):
+        return []
+    out: list[tuple[str, str]] = []
+    header, content = comp.get("container_duration"), comp.get("content_duration")
+    if comp.get("partial") and isinstance(header, int | float) and isinstance(content, int | float):
+        out.append((f"源文件不完整或其文件头不实：容器声明时长 {header:.1f} 秒，音视频数据只到 {content:.1f} 秒。分析只覆盖能读取的部分，"
+                    "报告中的时长按实际数据计算。",
+                    f"The source file is incomplete or its header is wrong: the container claims {header:.1f} s, but "
+                    f"its audio and video data end at {content:.1f} s. The analysis covers only what could be read; "
+                    "durations in this report are those of the data."))
+    errors = [e for e in comp.get("demux_errors") or [] if isinstance(e, str)]
+    if comp.get("partial") and errors:
+        out.append(("读取源文件时发现损坏或缺失的数据：" + "；".join(errors[:3]),
+                    "Reading the source found damaged or missing data: " + "; ".join(errors[:3])))
+    decoded = _wav_seconds(case.audio) if case.audio.is_file() else None
+    expected = _audio_expected(source, decoded) if decoded is not None else None
+    if decoded is not None and expected is not None:
+        out.append((f"音频只解码出 {decoded:.1f} 秒（数据到 {expected:.1f} 秒）：其后的语音未被分析。",
+                    f"The audio decoded to {decoded:.1f} s only (its data run to {expected:.1f} s): speech after "
+                    "that was not analysed."))
+    return out
 
 
 @dataclass
@@ -229,14 +310,15 @@ class FramesStage(Stage):
         start = v.get("start_time") or 0.0
         fps = media._ratio(v.get("avg_frame_rate")) or media._ratio(v.get("r_frame_rate")) or 25.0
         task = progress.task(f"frames ({mode})", total=probe["duration"])
-        with atomic_folder(case.frames_dir) as staging:
+        with pinned_source(self.video, source.get("sha256")) as pin, atomic_folder(case.frames_dir) as staging:
             raw_dir = staging / ".raw"
             raw_dir.mkdir()
             raw = media.decode_frames(
-                self.video, raw_dir, stream_index=v["index"], mode=mode, interval=self.p.interval,
+                pin.name, raw_dir, stream_index=v["index"], mode=mode, interval=self.p.interval,
                 scene_threshold=self.p.scene_threshold, max_width=self.p.max_width,
-                progress=lambda t: task.update(t),
+                progress=lambda t: task.update(t), pass_fds=pin.fds,
             )
+            pin.check_unchanged("its frames were decoded")
             entries, stats = self._select(raw, staging, start=start, fps=fps, mode=mode)
             shutil.rmtree(raw_dir)
             if not entries:
@@ -315,6 +397,65 @@ class ExtractResult:
         }
 
 
+@dataclass
+class PreparedSource:
+    """A source checked, hashed and probed, and the case folder it goes to (nothing written yet)."""
+
+    video: Path
+    digest: FileDigest
+    root: Path
+    existed: bool  # the case folder was there before this run (never removed on failure)
+
+
+def prepare_extract(video: str | os.PathLike[str], case_dir: str | os.PathLike[str] | None, frames: FrameParams,
+                    progress: Progress) -> PreparedSource:
+    """Everything about the source that can fail, before any case folder is touched."""
+    frames.validate()
+    src = check_source(Path(video))
+    size = src.stat().st_size
+    task = progress.task("hash source", total=size)
+    digest: FileDigest = DIGESTS.full(src, progress=lambda n: task.update(advance=n))
+    task.close()
+    media.probe(src)  # validate before anything is written
+    root = Path(case_dir) if case_dir else default_case_dir(src, digest.sha256)
+    Case(root).check_folder()
+    return PreparedSource(src, digest, root, root.exists())
+
+
+def extract_locked(case: Case, prep: PreparedSource, *, frames: FrameParams, operator: str | None = None,
+                   progress: Progress | None = None, argv: list[str] | None = None,
+                   force: bool = False) -> ExtractResult:
+    """Create the case (if new) and run the extract stages; the caller holds ``case.locked()``.
+
+    The identity checks (another source's case, a folder that is not a case) happen here, under
+    the lock, so a second lsf process can neither slip in between nor see a half-made case."""
+    progress = progress or NullProgress()
+    src, digest, root = prep.video, prep.digest, case.root
+    results: list[StageResult] = []
+    try:
+        if case.exists():
+            known = case.info.get("source_sha256")
+            if known and known != digest.sha256:
+                raise InputError(f"case {root} belongs to another source (sha256 {known[:12]}…, this file "
+                                 f"{digest.sha256[:12]}…)")
+        elif prep.existed and any(root.iterdir()):
+            raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
+        case.create(operator=operator, source_sha256=digest.sha256)
+        for stage in (SourceStage(src), AudioStage(src), FramesStage(src, frames)):
+            results.append(run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator))
+    except BaseException:
+        # A case made by this very call and never completed a stage is removed, so bad input
+        # leaves nothing behind; an existing case keeps what earlier stages finished.
+        if not prep.existed and not results:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    return ExtractResult(case.root, digest.sha256, results)
+
+
+def default_case_dir(video: Path, sha256: str, base: Path | None = None) -> Path:
+    return (base or Path.cwd() / "cases") / f"{safe_file_name(video.stem, max_len=80, default='video')}-{sha256[:8]}"
+
+
 def extract(
     video: str | os.PathLike[str],
     case_dir: str | os.PathLike[str] | None = None,
@@ -328,33 +469,8 @@ def extract(
     """Create or refresh a case from a video. Nothing is created when the input is not media."""
     progress = progress or NullProgress()
     frames = frames or FrameParams()
-    frames.validate()
-    src = check_source(Path(video))
-    size = src.stat().st_size
-    task = progress.task("hash source", total=size)
-    digest: FileDigest = DIGESTS.full(src, progress=lambda n: task.update(advance=n))
-    task.close()
-    media.probe(src)  # validate before anything is written
-    root = Path(case_dir) if case_dir else default_case_dir(src, digest.sha256)
-    case = Case(root)
-    if case.exists():
-        known = case.info.get("source_sha256")
-        if known and known != digest.sha256:
-            raise InputError(
-                f"case {case.root} belongs to another source (sha256 {known[:12]}…, this file {digest.sha256[:12]}…)"
-            )
-    elif root.exists() and any(root.iterdir()):
-        raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
-    created = not root.exists()
-    results: list[StageResult] = []
-    try:
-        case.create(operator=operator, source_sha256=digest.sha256)
-        for stage in (SourceStage(src), AudioStage(src), FramesStage(src, frames)):
-            results.append(run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator))
-    except BaseException:
-        # A case made by this very call and never completed a stage is removed, so bad input
-        # leaves nothing behind; an existing case keeps what earlier stages finished.
-        if created and not results:
-            shutil.rmtree(root, ignore_errors=True)
-        raise
-    return ExtractResult(case.root, digest.sha256, results)
+    prep = prepare_extract(video, case_dir, frames, progress)
+    case = Case(prep.root)
+    with case.locked():
+        return extract_locked(case, prep, frames=frames, operator=operator, progress=progress, argv=argv,
+                              force=force)

@@ -17,12 +17,15 @@ Frame sampling has two paths:
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import struct
 import subprocess
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -62,16 +65,76 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(rot) % 360 if rot and str(rot).lstrip("-").isdigit() else 0
 
 
-def probe(path: Path) -> dict[str, Any]:
-    """ffprobe the file; raise InputError with ffprobe's own last line when it is not media."""
+class PinnedSource:
+    """The source video opened once, read-only, for one stage.
+
+    Every reader (hashing, ffprobe, ffmpeg) reads this very file through ``/dev/fd/N`` (:attr:`name`,
+    inherited by the ffmpeg child through :attr:`fds`): replacing or renaming the path meanwhile
+    changes nothing that is read, and a change in place (size, mtime or ctime moves; ctime cannot
+    be set back) is caught by :meth:`check_unchanged` after each read. So what ``source.json``
+    certifies is what was decoded.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        try:
+            self.fd = os.open(self.path, os.O_RDONLY)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot open ({exc.strerror})") from None
+        self.identity = self._identity()
+
+    def _identity(self) -> tuple[int, ...]:
+        st = os.fstat(self.fd)
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    @property
+    def name(self) -> str:
+        return f"/dev/fd/{self.fd}" if os.path.isdir("/dev/fd") else str(self.path)
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        return (self.fd,)
+
+    def check_unchanged(self, while_: str) -> None:
+        if self._identity() != self.identity:
+            raise InputError(f"{self.path}: the file changed while {while_} (its size or modification time "
+                             "moved); the source must not change during extraction")
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def __enter__(self) -> PinnedSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ffprobe_json(name: str, pass_fds: tuple[int, ...]) -> dict[str, Any]:
+    cmd = ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", name]
     try:
-        data = ffmpeg.probe(str(path))
+        proc = subprocess.run(cmd, capture_output=True, pass_fds=pass_fds, check=False)
+    except FileNotFoundError:
+        raise StageError("ffprobe not found: install ffmpeg (the README's set-up does)") from None
+    if proc.returncode != 0:
+        raise ffmpeg.Error("ffprobe", proc.stdout, proc.stderr)
+    return json.loads(proc.stdout.decode("utf-8", "replace"))
+
+
+def probe(path: Path | str, *, display: Path | str | None = None, pass_fds: tuple[int, ...] = ()) -> dict[str, Any]:
+    """ffprobe the file; raise InputError with ffprobe's own last line when it is not media.
+
+    ``path`` may be a pinned ``/dev/fd/N`` (with ``pass_fds``); messages name ``display``."""
+    shown = display or path
+    try:
+        data = _ffprobe_json(str(path), pass_fds)
     except ffmpeg.Error as exc:
         msg = _last_error_line(exc.stderr.decode("utf-8", "replace") if exc.stderr else "")
         msg = msg.replace(f"{path}: ", "")  # ffprobe repeats the path; say it once
-        raise InputError(f"{path}: not a readable media file ({msg})") from None
-    except FileNotFoundError:
-        raise StageError("ffprobe not found: install ffmpeg (the README's set-up does)") from None
+        raise InputError(f"{shown}: not a readable media file ({msg})") from None
+    path = shown
     fmt = data.get("format", {})
     streams = []
     for s in data.get("streams", []):
@@ -140,7 +203,8 @@ def probe(path: Path) -> dict[str, Any]:
 
 @dataclass
 class PacketScan:
-    """Demux-only scan of the video packets: keyframe times and frame-interval statistics."""
+    """Demux-only scan of the packets: keyframe times and frame-interval statistics of the video
+    stream, and where each stream's packets end (on the case clock: seconds from the video start)."""
 
     count: int
     keyframes: list[float]
@@ -148,6 +212,8 @@ class PacketScan:
     min_interval: float | None
     median_interval: float | None
     max_interval: float | None
+    stream_ends: dict[int, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # what the demuxer complained about (partial file …)
 
     def max_keyframe_gap(self, duration: float) -> float:
         if not self.keyframes:
@@ -162,33 +228,48 @@ class PacketScan:
             "keyframes": self.keyframes,
             "vfr": self.vfr,
             "frame_interval": {"min": self.min_interval, "median": self.median_interval, "max": self.max_interval},
+            "stream_ends": {str(k): v for k, v in sorted(self.stream_ends.items())},
+            "errors": self.errors,
         }
 
 
-def scan_packets(path: Path, stream_index: int, start_time: float) -> PacketScan:
-    """List video packets without decoding (fast: an hour of video in seconds)."""
+def scan_packets(path: Path | str, stream_index: int | None, start_time: float, *,
+                 pass_fds: tuple[int, ...] = (), display: Path | str | None = None) -> PacketScan:
+    """List every stream's packets without decoding (fast: an hour of video in seconds).
+
+    Keyframes and intervals are those of ``stream_index`` (the video; None for audio only);
+    ``start_time`` is the video's start, the zero of the case clock."""
     cmd = [
-        "ffprobe", "-v", "error", "-select_streams", str(stream_index),
-        "-show_entries", "packet=pts_time,flags", "-of", "compact=p=0:nk=0", str(path),
+        "ffprobe", "-v", "error", "-show_entries", "packet=stream_index,pts_time,duration_time,flags",
+        "-of", "compact=p=0:nk=0", str(path),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", pass_fds=pass_fds)
     if proc.returncode != 0:
-        raise InputError(f"{path}: cannot read video packets ({_last_error_line(proc.stderr)})")
+        raise InputError(f"{display or path}: cannot read packets ({_last_error_line(proc.stderr)})")
     pts: list[float] = []
     keys: list[float] = []
+    ends: dict[int, float] = {}
     for line in proc.stdout.splitlines():
         fields = dict(kv.split("=", 1) for kv in line.split("|") if "=" in kv)
         t = _float(fields.get("pts_time"))
-        if t is None:
+        idx = fields.get("stream_index", "")
+        if t is None or not idx.isdigit():
             continue
-        pts.append(t - start_time)
+        rel = t - start_time
+        end = rel + (_float(fields.get("duration_time")) or 0.0)
+        if end > ends.get(int(idx), float("-inf")):
+            ends[int(idx)] = round(end, 6)
+        if stream_index is None or int(idx) != stream_index:
+            continue
+        pts.append(rel)
         if "K" in fields.get("flags", ""):
-            keys.append(round(t - start_time, 6))
+            keys.append(round(rel, 6))
     pts.sort()
     deltas = sorted(b - a for a, b in zip(pts, pts[1:], strict=False) if b > a)
     med = deltas[len(deltas) // 2] if deltas else None
     # VFR when frame intervals vary by more than 10 % of the median beyond timestamp rounding.
     vfr = bool(deltas) and med is not None and (deltas[-1] - deltas[0]) > max(0.1 * med, 0.002)
+    errors = [ln.strip().split("] ", 1)[-1] for ln in proc.stderr.splitlines() if ln.strip()]
     return PacketScan(
         count=len(pts),
         keyframes=sorted(set(keys)),
@@ -196,24 +277,74 @@ def scan_packets(path: Path, stream_index: int, start_time: float) -> PacketScan
         min_interval=deltas[0] if deltas else None,
         median_interval=med,
         max_interval=deltas[-1] if deltas else None,
+        stream_ends=ends,
+        errors=list(dict.fromkeys(errors))[:10],
     )
+
+
+def settle_duration(probe: dict[str, Any], scan: PacketScan) -> dict[str, Any]:
+    """Compare the container's duration with where the streams' packets really end.
+
+    A recording cut short with its index kept (a phone that died, a copy interrupted) keeps the
+    full duration in its header; a forged header can claim hours. Either way the packets say how
+    much media there is. Returns the ``completeness`` record for source.json; when header and
+    packets disagree beyond :data:`DURATION_TOLERANCE`, ``probe["duration"]`` becomes the packets'
+    end (the header's value stays in ``probe["container"]["duration"]``).
+    """
+    header = float(probe["duration"])
+    wanted = {i for i in (probe.get("video_stream"), probe.get("audio_stream")) if i is not None}
+    ends = {i: e for i, e in scan.stream_ends.items() if i in wanted}
+    content = max(ends.values()) if ends else None
+    record: dict[str, Any] = {"container_duration": header, "content_duration": content,
+                              "stream_ends": {str(k): v for k, v in sorted(ends.items())},
+                              "demux_errors": scan.errors, "partial": False, "notes": []}
+    if content is None:
+        record["notes"].append("no packet could be read: the duration is the container's claim only")
+        record["partial"] = True
+        return record
+    tol = max(DURATION_TOLERANCE[0], DURATION_TOLERANCE[1] * max(header, content))
+    if content < header - tol:
+        record["partial"] = True
+        record["notes"].append(f"the container says {header:.3f} s but its streams end at {content:.3f} s: "
+                               "the file is incomplete (cut short) or its header is wrong")
+    elif content > header + tol:
+        record["notes"].append(f"the streams run to {content:.3f} s, longer than the {header:.3f} s the "
+                               "container says")
+    if abs(content - header) > tol:
+        probe["duration"] = round(content, 6)
+    if any("partial file" in e or "Invalid data" in e or "corrupt" in e.lower() for e in scan.errors):
+        record["partial"] = True
+        record["notes"].append("the demuxer reported damaged or missing data: " + "; ".join(scan.errors[:3]))
+    return record
+
+
+DURATION_TOLERANCE = (1.0, 0.02)  # seconds, fraction: real files agree to a few tens of ms
 
 
 ProgressCb = Callable[[float], None]
 
 
+# ffmpeg can exit 0 after failing to write (a full disk while writing a WAV): these lines mean
+# the output is incomplete whatever the exit status says.
+_WRITE_ERRORS = re.compile(r"No space left on device|Disk quota exceeded|Read-only file system|"
+                           r"Error writing trailer|Error closing file|Input/output error|File too large")
+
+
 def run_ffmpeg(
-    stream: Any, *, progress: ProgressCb | None = None, what: str, keep: re.Pattern[str] | None = None
+    stream: Any, *, progress: ProgressCb | None = None, what: str, keep: re.Pattern[str] | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> list[str]:
     """Run an ffmpeg-python graph with ``-progress`` on stdout; return stderr lines.
 
     stderr is drained on a thread so a chatty ffmpeg can never block on a full pipe. The last
     400 lines are kept for error messages, plus every line matching ``keep`` (showinfo output).
+    A failed write (disk full, I/O error) is an error even when ffmpeg exits 0.
     """
     args = stream.global_args("-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1").compile()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds)
     err_lines: deque[str] = deque(maxlen=400)
     kept: list[str] = []
+    write_errors: list[str] = []
 
     def drain() -> None:
         assert proc.stderr is not None
@@ -223,6 +354,8 @@ def run_ffmpeg(
                 kept.append(line)
             else:
                 err_lines.append(line)
+                if _WRITE_ERRORS.search(line) and len(write_errors) < 5:
+                    write_errors.append(line.strip())
 
     t = threading.Thread(target=drain, daemon=True)
     t.start()
@@ -235,13 +368,17 @@ def run_ffmpeg(
                 progress(int(val) / 1e6)
     rc = proc.wait()
     t.join()
+    if write_errors:
+        raise InputError(f"ffmpeg could not write its output while {what}: {write_errors[0]} "
+                         "(nothing was kept; free space or fix the disk and rerun the same command)")
     if rc != 0:
         raise InputError(f"ffmpeg failed while {what}: {_last_error_line(chr(10).join(err_lines))}")
     return kept if keep is not None else list(err_lines)
 
 
 def extract_audio(
-    src: Path, out_wav: Path, *, stream_index: int, offset: float, progress: ProgressCb | None = None
+    src: Path | str, out_wav: Path, *, stream_index: int, offset: float, progress: ProgressCb | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> list[str]:
     """Decode one audio stream to 16 kHz mono s16le WAV, aligned so t=0 is the video start.
 
@@ -255,7 +392,28 @@ def extract_audio(
         a = a.filter("atrim", start=-offset).filter("asetpts", "PTS-STARTPTS")
     out = ffmpeg.output(a, str(out_wav), ac=1, ar=16000, acodec="pcm_s16le", f="wav", map_metadata=-1,
                         fflags="+bitexact", flags="+bitexact").overwrite_output()
-    return run_ffmpeg(out, progress=progress, what="extracting audio")
+    return run_ffmpeg(out, progress=progress, what="extracting audio", pass_fds=pass_fds)
+
+
+def wav_problem(path: Path) -> str | None:
+    """Why a WAV that ffmpeg wrote is unfinished, or None. ffmpeg writes the RIFF and data sizes
+    last (placeholders until the trailer), so a write that failed part-way leaves them wrong."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return "not a RIFF/WAVE file"
+    riff = struct.unpack("<I", head[4:8])[0]
+    if riff != size - 8:
+        return f"its RIFF header says {riff + 8} bytes but the file has {size}: it was not finished"
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, n = head[pos:pos + 4], struct.unpack("<I", head[pos + 4:pos + 8])[0]
+        if cid == b"data":
+            return None if pos + 8 + n == size else (
+                f"its data chunk says {n} bytes but {size - pos - 8} follow: it was not finished")
+        pos += 8 + n + (n & 1)
+    return "no data chunk in the first 4 KB"
 
 
 _META_FRAME = re.compile(r"^frame:(\d+)\s+pts:(-?\d+)\s+pts_time:(-?[\d.]+)")
@@ -285,7 +443,7 @@ def parse_metadata_print(text: str) -> list[tuple[float, float | None]]:
 
 
 def decode_frames(
-    src: Path,
+    src: Path | str,
     out_dir: Path,
     *,
     stream_index: int,
@@ -294,6 +452,7 @@ def decode_frames(
     scene_threshold: float,
     max_width: int,
     progress: ProgressCb | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> list[RawFrame]:
     """Write candidate frames as JPEG into ``out_dir``; return them with their pts times.
 
@@ -315,7 +474,7 @@ def decode_frames(
     out = ffmpeg.output(
         v, str(out_dir / "%07d.jpg"), fps_mode="passthrough", **{"q:v": 2}, f="image2"
     ).overwrite_output()
-    info = run_ffmpeg(out, progress=progress, what="decoding frames", keep=_SHOWINFO)
+    info = run_ffmpeg(out, progress=progress, what="decoding frames", keep=_SHOWINFO, pass_fds=pass_fds)
     times = [float(m.group(3)) for m in map(_SHOWINFO.search, info) if m]
     scores: list[float | None] = [None] * len(times)
     if mode == "full" and meta.exists():

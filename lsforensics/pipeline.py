@@ -1,24 +1,23 @@
 """``lsf analyze``: every stage in the fixed order of the evidence flow, on one case.
 
-extract -> transcribe -> ocr -> chat -> pages -> detect -> report (+ seal). Each step is an
-idempotent stage, so an analyze killed at any point resumes from the first unfinished stage and
-a finished case reruns as a no-op. Stages are built before anything runs, so a bad option fails
-before a case is touched.
+extract -> transcribe -> ocr -> chat -> pages -> detect -> voice -> footage -> products -> report
+(+ seal). Each step is an idempotent stage, so an analyze killed at any point resumes from the
+first unfinished stage and a finished case reruns as a no-op. Stages are built before anything
+runs, so a bad option fails before a case is touched. One case lock is held from before the case
+is created until it is sealed.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .case import Case
 from .errors import InputError
-from .extract import FrameParams, extract
-from .findings import SEVERITY_ORDER
+from .extract import FrameParams, extract_locked, prepare_extract
+from .findings import SEVERITY_ORDER, FindingsDoc
 from .progress import NullProgress, Progress
 from .stage import Stage, StageResult, env_threads, run_stage, run_stages_side_by_side
 
@@ -66,6 +65,24 @@ def _side_by_side(opts: AnalyzeOptions) -> bool:
     return opts.side_by_side and (_threads(opts) or os.cpu_count() or 1) >= 2
 
 
+def key_terms(rules_dirs: tuple[str, ...] | list = ()) -> tuple[list[str], str | None]:
+    """Key terms of the rules (via the text lexicon) for transcription's term recovery, and a note
+    when none could be had. The caller hands them to ``asr``: asr/ does not import the rules."""
+    from .rules import load_rules
+
+    rules = load_rules(tuple(map(str, rules_dirs)))  # a bad rules folder is the user's error: exit 2
+    try:
+        from .text.lexicon import key_terms as lexicon_terms
+    except ImportError:
+        return [], "term recovery off: the text lexicon module is not installed"
+    try:
+        return list(lexicon_terms(rules)), None
+    except InputError:
+        raise
+    except Exception as exc:  # a lexicon bug must not stop the record from being made
+        return [], f"term recovery off: key terms unavailable ({type(exc).__name__}: {exc})"
+
+
 def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     """The analysis stages after extract, in order; constructing them validates the options."""
     from .asr.stage import TranscribeStage
@@ -74,7 +91,8 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     topts = TranscribeOptions(language=opts.language, threads=_threads(opts))
     if opts.backend:
         topts = replace(topts, backend=opts.backend)
-    stages: list[Stage] = [TranscribeStage(opts.model, topts, rules_dirs=tuple(map(str, opts.rules_dirs)))]
+    terms, note = key_terms(opts.rules_dirs)
+    stages: list[Stage] = [TranscribeStage(opts.model, topts, terms=terms, terms_note=note)]
     from .vision.ocr import OcrParams, OcrStage
 
     # Side by side with transcription (whose decoders take the cores), OCR takes one thread.
@@ -90,25 +108,14 @@ def build_stages(opts: AnalyzeOptions) -> list[Stage]:
     from .detect.stage import DetectStage
 
     stages.append(DetectStage(opts.rules_dirs))
+    from .links import per_case_stages
+
+    stages += per_case_stages()  # voice, footage, products: what `lsf compare` reads
     return stages
 
 
 def summarize(case: Case, top: int = 5) -> dict[str, Any]:
-    try:
-        doc = json.loads(case.findings_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {"findings": 0, "by_kind": {}, "by_severity": {}, "strongest": []}
-    fs = doc.get("findings") or []
-    ranked = sorted(fs, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 9), -(f.get("confidence") or 0),
-                                       f.get("start") if f.get("start") is not None else 1e12))
-    return {
-        "findings": len(fs),
-        "by_kind": dict(sorted(Counter(f.get("kind") for f in fs).items())),
-        "by_severity": {s: sum(1 for f in fs if f.get("severity") == s) for s in ("high", "medium", "low")},
-        "brands": sorted({f["brand"] for f in fs if f.get("brand")}),
-        "strongest": [{k: f.get(k) for k in ("id", "kind", "severity", "confidence", "start", "end", "source",
-                                              "brand", "term", "quote")} for f in ranked[:top]],
-    }
+    return FindingsDoc.load(case.findings_json, missing_ok=True).summary(top)
 
 
 def fail_on_hit(summary: dict[str, Any], level: str | None) -> bool:
@@ -130,27 +137,37 @@ def analyze(
 ) -> AnalyzeResult:
     opts = opts or AnalyzeOptions()
     progress = progress or NullProgress()
+    # A recorded case (lsf record) is analysed from its remux, with the chat it recorded.
+    from .capture.analysis import recorded_input
+
+    video, case_dir, opts = recorded_input(video, case_dir, opts)
+    # Every option is checked before the case is touched (and before minutes of hashing).
     if opts.fail_on and opts.fail_on not in SEVERITY_ORDER:
         raise InputError(f"--fail-on {opts.fail_on}: choose high, medium or low")
     for p in [*opts.pages, *opts.chats]:
         if not Path(p).is_file():
             raise InputError(f"{p}: no such file")
-    stages = build_stages(opts)  # validates model, rules, pages, chats before the case is touched
-    ex = extract(video, case_dir, frames=opts.frames, operator=operator, progress=progress, argv=argv)
-    case = Case(ex.case)
-    results = list(ex.stages)
-    # Transcription and OCR read different inputs (audio, frames): they run side by side.
-    together = [s for s in stages if s.name in SIDE_BY_SIDE]
-    if len(together) > 1 and _side_by_side(opts):
-        progress.log("stages " + " + ".join(s.name for s in together))
-        results += run_stages_side_by_side(case, together, progress=progress, argv=argv, operator=operator)
-        stages = [s for s in stages if s not in together]
-    for stage in stages:
-        progress.log(f"stage {stage.name}")
-        results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))
-    from .report.stage import make_report
+    from .report.stage import check_report_options, make_report
 
-    rep = make_report(case.root, formats=opts.formats, sign_key=opts.sign_key, tsa=opts.tsa, tsa_ca=opts.tsa_ca,
-                      argv=argv, operator=operator, progress=progress)
-    rep_json = rep.to_json()
-    return AnalyzeResult(case.root, results, summarize(case), rep_json)
+    check_report_options(opts.formats, opts.sign_key, opts.tsa, opts.tsa_ca)
+    opts.frames.validate()
+    stages = build_stages(opts)  # validates model, rules, pages, chats before the case is touched
+    prep = prepare_extract(video, case_dir, opts.frames, progress)
+    case = Case(prep.root)
+    # One lock from before the case exists until it is sealed: no other lsf process can start a
+    # stage, reseal or create the case in between (the stages inside take the same lock again).
+    with case.locked():
+        ex = extract_locked(case, prep, frames=opts.frames, operator=operator, progress=progress, argv=argv)
+        results = list(ex.stages)
+        # Transcription and OCR read different inputs (audio, frames): they run side by side.
+        together = [s for s in stages if s.name in SIDE_BY_SIDE]
+        if len(together) > 1 and _side_by_side(opts):
+            progress.log("stages " + " + ".join(s.name for s in together))
+            results += run_stages_side_by_side(case, together, progress=progress, argv=argv, operator=operator)
+            stages = [s for s in stages if s not in together]
+        for stage in stages:
+            progress.log(f"stage {stage.name}")
+            results.append(run_stage(case, stage, progress=progress, argv=argv, operator=operator))
+        rep = make_report(case.root, formats=opts.formats, sign_key=opts.sign_key, tsa=opts.tsa,
+                          tsa_ca=opts.tsa_ca, argv=argv, operator=operator, progress=progress)
+    return AnalyzeResult(case.root, results, summarize(case), rep.to_json())

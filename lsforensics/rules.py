@@ -22,10 +22,12 @@ from typing import Any
 
 import yaml
 
+from . import loaders
 from .errors import InputError
 
 SHIPPED_RULES = Path(__file__).resolve().parent.parent / "rules"
 _PACKAGED_RULES = Path(__file__).resolve().parent / "rules_data"
+MAX_RULE_FILE_BYTES = 8 * 1024 * 1024  # the shipped files are under 30 KB
 
 
 def shipped_rules_dir() -> Path:
@@ -84,22 +86,9 @@ def _make_loader(file: str) -> type[yaml.SafeLoader]:
 
 
 def load_yaml(path: Path, display: str | None = None) -> Any:
-    """Parse one YAML file; syntax errors become ``InputError('file:line: problem')``."""
-    display = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{display}:1: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{display}: cannot read ({exc.strerror})") from None
-    try:
-        return yaml.load(text, Loader=_make_loader(display))  # noqa: S506 - SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise InputError(f"{display}:{line}: invalid YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{display}: invalid YAML: {exc}") from None
+    """Parse one YAML file (bounded: size, depth, no aliases); errors are ``InputError('file:line: problem')``."""
+    return loaders.load_yaml_file(path, display or str(path), max_bytes=MAX_RULE_FILE_BYTES,
+                                  loader=_make_loader(display or str(path)))
 
 
 @dataclass

@@ -71,17 +71,19 @@ def env_threads() -> int:
     return n
 
 class _DigestCache:
-    """Per-process cache keyed by (path, size, mtime_ns, inode) so one run hashes a big source once.
+    """Per-process cache keyed by the file's identity (device, inode, size, mtime, ctime) so one run
+    hashes a big source once, whether it is reached by its path or through a pinned ``/dev/fd/N``;
+    any change to the file (ctime moves even when mtime is set back) means a new hash.
 
     Files are hashed with sha256 and sha512 in the same read (the source needs both).
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, int, int, int], FileDigest] = {}
+        self._cache: dict[tuple[int, int, int, int, int], FileDigest] = {}
 
     def full(self, path: Path, progress: Callable[[int], None] | None = None) -> FileDigest:
         st = path.stat()
-        key = (str(path.absolute()), st.st_size, st.st_mtime_ns, st.st_ino)
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         if key not in self._cache:
             self._cache[key] = digest_file(path, sha512=True, progress=progress)
         return self._cache[key]

@@ -64,7 +64,8 @@ def test_analyze_every_kind(synth_stream, tmp_path: Path) -> None:
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", html)
     verify = subprocess.run([str(LSF), "verify", str(case), "--source", str(synth_stream.video)],
                             capture_output=True, text=True)
-    assert verify.returncode == 0, verify.stdout[-1500:]
+    # unsigned case: intact, but anchored to no key (exit 4, docs/verifying-a-report.md)
+    assert verify.returncode == 4 and "INTACT BUT UNANCHORED" in verify.stdout, verify.stdout[-1500:]
     sums = subprocess.run(["sha256sum", "-c", "--quiet", "manifest.sha256"], cwd=case, capture_output=True, text=True)
     assert sums.returncode == 0, sums.stdout + sums.stderr
 

@@ -138,6 +138,24 @@ def build_case(dest: Path, cache: Path, realdata: Path, *, n_findings: int | Non
     return case
 
 
+def sealed_signed_stamped(base: Path, cache: Path, realdata: Path, *, formats: str = "html,pdf,json") -> dict[str, Any]:
+    """A case sealed with a new Ed25519 key and a timestamp from a new local TSA (then stopped):
+    ``{"root", "key", "tsa", "url"}``."""
+    from lsforensics.evidence.sign import generate_keypair
+    from lsforensics.report import make_report
+
+    tsa = LocalTsa(base / "tsa")
+    url = tsa.start()
+    try:
+        case = build_case(base / "case", cache, realdata)
+        kp = generate_keypair(base / "lab.key", base / "lab.pub")
+        res = make_report(case.root, formats=formats, sign_key=kp.private_path, tsa=url, tsa_ca=tsa.ca)
+        assert res.seal.timestamp is not None and res.seal.timestamp.status == "stamped"
+    finally:
+        tsa.stop()
+    return {"root": case.root, "key": kp, "tsa": tsa, "url": url}
+
+
 # -- a real RFC 3161 TSA: `openssl ts -reply` with a test CA, behind HTTP on 127.0.0.1 --------
 _TSA_CNF = """
 [ tsa ]

@@ -13,27 +13,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_evidence_helpers import LocalTsa, build_case
+from test_evidence_helpers import sealed_signed_stamped
 
 from lsforensics.evidence.sign import generate_keypair, sign
-from lsforensics.report import make_report
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory, test_cache, realdata):
-    base = tmp_path_factory.mktemp("sealed")
-    tsa = LocalTsa(base / "tsa")
-    url = tsa.start()
-    try:
-        case = build_case(base / "case", test_cache, realdata)
-        kp = generate_keypair(base / "lab.key", base / "lab.pub")
-        res = make_report(case.root, sign_key=kp.private_path, tsa=url, tsa_ca=tsa.ca)
-        assert res.seal.timestamp is not None and res.seal.timestamp.status == "stamped"
-    finally:
-        tsa.stop()
-    return {"root": case.root, "key": kp, "tsa": tsa}
+    return sealed_signed_stamped(tmp_path_factory.mktemp("sealed"), test_cache, realdata)
 
 
 def _copy(sealed, tmp_path: Path) -> Path:

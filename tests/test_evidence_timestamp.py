@@ -37,7 +37,9 @@ def test_offline_query_then_lsf_stamp(tmp_path, test_cache, realdata, tsa, lsf):
     assert query.imprint == hashlib.sha256((case.root / "manifest.json").read_bytes()).hexdigest()
     assert query.nonce
     proc = lsf("verify", case.root)
-    assert proc.returncode == 0 and "timestamp pending" in proc.stdout
+    # Pending: nothing is wrong, but nothing attests the time (or anchors the case): exit 4.
+    assert proc.returncode == 4 and "timestamp pending" in proc.stdout, proc.stdout
+    assert "the timestamp is pending or was removed" in proc.stderr and proc.stderr.count("\n") == 1
     # Later, online: the stored query (same nonce) is sent.
     proc = lsf("stamp", case.root, "--tsa", tsa.url, "--tsa-ca", tsa.ca, "--json")
     assert proc.returncode == 0, proc.stderr

@@ -31,5 +31,5 @@ def test_extract_detect_report_verify(tmp_path, test_cache, realdata, lsf):
     listed = {f["path"] for f in json.loads((case / "manifest.json").read_text())["files"]}
     assert "chat/chat_bilibili_danmaku01.xml" in listed and "chat.json" in listed
     proc = lsf("verify", case, "--source", realdata / VIDEO)
-    assert proc.returncode == 0, proc.stdout
-    assert "INTACT" in proc.stdout
+    assert proc.returncode == 4, proc.stdout  # unsigned: intact but unanchored
+    assert "INTACT BUT UNANCHORED" in proc.stdout

@@ -9,10 +9,11 @@ from typing import Any
 import click
 
 from ..batch.runner import BatchOptions, run_batch
-from ..batch.summary import timecode
 from ..extract import FrameParams
+from ..findings import timecode
 from ..pipeline import AnalyzeOptions, fail_on_hit
 from ..pipeline import analyze as run_analyze
+from ..report.display import display_text
 from .common import common_options, emit, opts, progress
 
 
@@ -32,13 +33,15 @@ def _human(r: dict[str, Any]) -> str:
         lines.append("strongest findings:")
         for f in s["strongest"]:
             what = " ".join(str(x) for x in (f.get("brand"), f.get("term")) if x)
-            quote = (f.get("quote") or "").replace("\n", " ")[:60]
+            quote = display_text((f.get("quote") or "").replace("\n", " ")[:60])
             lines.append(f"  {timecode(f.get('start'))}  {f['severity']:<6} {f['kind']:<17} {what}  {quote}")
     rep = r.get("report") or {}
     outs = [o["path"] for o in (rep.get("report") or {}).get("outputs", [])]
     if outs:
         lines.append("report: " + ", ".join(str(Path(r["case"]) / o) for o in outs))
-    lines.append(f"verify: lsf verify {r['case']}")
+    seal = rep.get("seal") or {}
+    anchors = (" --pubkey SIGNER.pub" if seal.get("signer") else "") + (" --tsa-ca TSA-ROOT.pem" if seal.get("timestamp") else "")
+    lines.append(f"verify: lsf verify {r['case']}{anchors}")
     return "\n".join(lines)
 
 
@@ -78,12 +81,14 @@ def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: 
 
     Resumable: rerun the same command after an interruption and it continues from the first
     unfinished stage; a finished case reruns as a no-op. Ends with a short summary and the
-    report's location.
+    report's location. VIDEO may also be a case recorded by `lsf record`: its
+    capture/recording.ts is analysed in place, with the chat it recorded.
 
     \b
     Example:
       lsf analyze stream.mp4
       lsf analyze stream.mp4 -C cases/0612 --page product.html --chat danmaku.xml --sign-key lab.key
+      lsf analyze cases/room12
     """
     aopts = AnalyzeOptions(pages=list(pages), chats=list(chats), rules_dirs=list(rules_dirs), model=model,
                            language=language, backend=backend, frames=FrameParams(interval=interval),

@@ -10,6 +10,7 @@ import click
 
 from ..case import Case
 from ..claims.stage import run_pages
+from ..findings import FindingsDoc
 from ..stage import run_stage
 from .common import common_options, emit, opts, progress
 
@@ -49,18 +50,19 @@ def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...]
 
     case = Case(case_dir)
     argv = ["lsf", *sys.argv[1:]]
+    detect = DetectStage(list(rules_dirs))  # bad rules exit 2 before the pages are copied in
     with progress() as prog:
         pages_result = run_pages(case, list(pages), progress=prog, argv=argv, force=force,
                                  operator=opts().get("operator"))
-        detect_result = run_stage(case, DetectStage(list(rules_dirs)), progress=prog, argv=argv, force=force,
+        detect_result = run_stage(case, detect, progress=prog, argv=argv, force=force,
                                   operator=opts().get("operator"))
     doc = case.read_json(case.root / "pages.json")
-    findings = case.read_json(case.findings_json).get("findings", [])
+    findings = FindingsDoc.load(case.findings_json).findings
     emit({
         "case": str(case.root),
         "pages": doc["pages"],
         "stages": [{"stage": r.name, "skipped": r.skipped, "result": r.result} for r in (pages_result, detect_result)],
         "findings": len(findings),
-        "spec_mismatch": sum(1 for f in findings if f["kind"] == "spec_mismatch"),
-        "price_anomaly": sum(1 for f in findings if f["kind"] == "price_anomaly"),
+        "spec_mismatch": sum(1 for f in findings if f.kind == "spec_mismatch"),
+        "price_anomaly": sum(1 for f in findings if f.kind == "price_anomaly"),
     }, _human)

@@ -12,7 +12,7 @@ from ..case import Case
 from ..chat import ChatStage
 from ..detect.stage import DetectStage
 from ..errors import InputError, VerificationError
-from ..findings import SEVERITY_ORDER
+from ..findings import FindingsDoc
 from ..stage import run_stage
 from .common import common_options, emit, opts, progress
 
@@ -68,8 +68,6 @@ def detect(case_dir: Path, rules_dirs: tuple[Path, ...], chat_files: tuple[Path,
                                                  for s in stages], "result": res.result}
     emit(result, _human)
     if fail_on:
-        doc = case.read_json(case.findings_json)
-        limit = SEVERITY_ORDER[fail_on]
-        hit = [f for f in doc.get("findings", []) if SEVERITY_ORDER.get(f.get("severity"), 9) <= limit]
+        hit = FindingsDoc.load(case.findings_json).at_or_above(fail_on)
         if hit:
             raise VerificationError(f"{len(hit)} finding(s) of severity {fail_on} or higher (--fail-on {fail_on})")

@@ -19,6 +19,7 @@ def _human(r: dict[str, Any]) -> str:
         state = "up to date" if s["skipped"] else "done"
         info = {k: v for k, v in (s["result"] or {}).items() if k in ("duration", "frames", "mode", "audio", "note")}
         lines.append(f"  {s['stage']:<16} {state:<10} {info if info else ''}".rstrip())
+        lines += [f"  warning: {n}" for n in (s["result"] or {}).get("notes") or []]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ are one line on stderr; a traceback only with -vv or LSF_DEBUG=1.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import traceback
@@ -20,8 +21,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+MAX_ERROR_LINE = 1000  # an error quoting hostile input stays one readable line
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    line = " ".join(str(text).split())
+    return line if len(line) <= MAX_ERROR_LINE else line[:MAX_ERROR_LINE] + f"… ({len(line)} characters)"
+
+
+# The machine refused a write or a read: the user can fix it and rerun (exit 2), not a bug (3).
+_ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EMFILE,
+                       errno.ENAMETOOLONG}
 
 
 class LsfGroup(click.Group):
@@ -47,7 +57,7 @@ class LsfGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LsfError as exc:
-            click.echo(f"lsf: error: {_one_line(str(exc))}", err=True)
+            click.echo(f"lsf: {exc.label}: {_one_line(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
@@ -55,6 +65,11 @@ class LsfGroup(click.Group):
             click.echo("lsf: interrupted; rerun the same command to resume", err=True)
             ctx.exit(130)
         except Exception as exc:  # internal error: one line, traceback only on request
+            if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+                where = f": {exc.filename}" if exc.filename else ""
+                click.echo(f"lsf: error: {_one_line(exc.strerror or str(exc))}{where} (fix it and rerun the same "
+                           "command: finished stages are kept)", err=True)
+                ctx.exit(2)
             verbose = (ctx.obj or {}).get("verbose", 0) if isinstance(ctx.obj, dict) else 0
             if verbose >= 2 or os.environ.get("LSF_DEBUG"):
                 traceback.print_exc()
@@ -95,6 +110,9 @@ def _register() -> None:
     from .stamp import stamp; cli.add_command(stamp)  # noqa: E702, I001
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
+    from .compare import compare_cmd; cli.add_command(compare_cmd, "compare")  # noqa: E702, I001
+    from .record import record; cli.add_command(record)  # noqa: E702, I001
+    from .review import review; cli.add_command(review)  # noqa: E702, I001
     from .scan import scan; cli.add_command(scan)  # noqa: E702, I001
 
 
@@ -102,6 +120,10 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
+    # File names that are not UTF-8 (GBK copies) reach messages as surrogates: print them escaped.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     cli.main(args=argv, prog_name="lsf")
 
 

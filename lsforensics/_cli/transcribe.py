@@ -71,7 +71,10 @@ def transcribe(case_dir: Path, model: Path | None, language: str, backend: str, 
                       workers=workers)
     if chunk_seconds < 30:
         raise InputError("--chunk-seconds must be at least 30")
-    stage = TranscribeStage(model, options, rules_dirs=tuple(map(str, rules_dirs)))
+    from ..pipeline import key_terms
+
+    terms, note = key_terms(tuple(map(str, rules_dirs)))
+    stage = TranscribeStage(model, options, terms=terms, terms_note=note)
     with progress() as prog:
         res = run_stage(case, stage, progress=prog, argv=["lsf", *sys.argv[1:]], force=force,
                         operator=opts().get("operator"))

@@ -20,12 +20,12 @@ or the page is refused with a clear message, so a 50 MB page can neither hang no
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import loaders
 from ..errors import InputError
 from .ontology import normalize
 
@@ -106,19 +106,10 @@ def read_page(path: str | Path, *, max_markup_bytes: int = MAX_MARKUP_BYTES) -> 
 
 # ----------------------------------------------------------------------------- YAML / JSON
 def _read_structured(p: Path, suffix: str) -> Page:
-    import yaml  # noqa: PLC0415
-
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"page {p}: not UTF-8 text") from None
-    try:
-        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"page {p}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"page {p}:{mark.line + 1 if mark else 0}: invalid YAML") from None
+    # Bounded (size checked by the caller; depth; no YAML aliases): a page is hostile input.
+    text = loaders.decode_utf8(p.read_bytes(), f"page {p}")
+    data = (loaders.load_json(text, f"page {p}") if suffix == ".json"
+            else loaders.load_yaml(text, f"page {p}"))
     fmt = "json" if suffix == ".json" else "yaml"
     if isinstance(data, dict) and (data.get("@type") or data.get("@graph")):  # a bare JSON-LD document
         page = Page(source=str(p), format=fmt)

@@ -11,10 +11,12 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
-from ..case import Case, atomic_folder, atomic_write_json
+from ..case import Case, atomic_folder, atomic_write_json, safe_file_name
 from ..errors import InputError
 from ..evidence.hashing import sha256_file
+from ..loaders import clip
 from ..progress import Progress
 from ..stage import Stage
 from .pages import MAX_MARKUP_BYTES, Page, read_page
@@ -26,7 +28,7 @@ _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"}
 
 
 def _safe(name: str) -> str:
-    return re.sub(r"[^\w.\-]+", "_", name)[:100] or "page"
+    return safe_file_name(name, default="page")
 
 
 class PagesStage(Stage):
@@ -75,13 +77,27 @@ class PagesStage(Stage):
 
     @staticmethod
     def _copy_images(src: Path, page: Page, staging: Path, folder: str) -> list[str]:
-        """Local product images (saved next to the page) are copied for the visual stage; remote
-        URLs are kept as text (nothing is downloaded)."""
+        """Local product images saved with the page are copied for the visual stage; remote URLs
+        are kept as text (nothing is downloaded).
+
+        Only files inside the page's own folder (or below it) are copied: a page is untrusted, and
+        an ``images:`` entry or ``<img src>`` with an absolute path, a ``..`` or a symlink leading
+        out could otherwise pull any local file (another case's frames) into this case's sealed
+        evidence. Such a reference is kept as text, with a warning."""
         out: list[str] = []
         copied = 0
+        base = src.parent.resolve()
         for ref in page.images:
-            local = (src.parent / ref.split("?")[0]).resolve() if "://" not in ref and not ref.startswith("//") else None
-            if (local is not None and local.is_file() and local.suffix.lower() in _IMAGE_SUFFIXES
+            if "://" in ref or ref.startswith(("//", "data:")):
+                out.append(ref)
+                continue
+            rel = unquote(ref.split("?")[0].split("#")[0]).replace("\\", "/")
+            local = None if rel.startswith("/") or re.match(r"^[A-Za-z]:", rel) else (base / rel).resolve()
+            if local is None or not local.is_relative_to(base):
+                page.warnings.append(f"image {clip(ref)} not copied: it is outside the page's folder {base}")
+                out.append(ref)
+                continue
+            if (local.is_file() and local.suffix.lower() in _IMAGE_SUFFIXES
                     and local.stat().st_size <= MAX_IMAGE_BYTES and copied < MAX_IMAGES):
                 dest = staging / folder / f"{copied:02d}-{_safe(local.name)}"
                 dest.parent.mkdir(exist_ok=True)

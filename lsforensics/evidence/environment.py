@@ -21,7 +21,7 @@ from .. import __version__
 _PACKAGES = (
     "lsforensics", "cryptography", "rfc3161-client", "jinja2", "reportlab", "pillow", "numpy",
     "faster-whisper", "ctranslate2", "rapidocr", "onnxruntime", "opencv-python-headless", "pypinyin",
-    "opencc", "pyyaml",
+    "opencc", "pyyaml", "defusedxml",
 )
 
 

@@ -1,8 +1,13 @@
 """``manifest.json`` and ``manifest.sha256``: the list of every file of a sealed case.
 
-The manifest covers every regular file under the case folder except the top-level ``manifest.*``
-files (they are made from, or over, ``manifest.json`` itself). That includes ``custody.jsonl``,
+The manifest covers every regular file under the case folder except the seal's own top-level files
+(:data:`SEAL_NAMES`: ``manifest.json`` and the files made from or over it), and names every folder,
+so an added empty folder or a stray ``manifest.old`` is seen too. That includes ``custody.jsonl``,
 so the custody entry for the seal must be appended before the manifest is written.
+
+``manifest.json`` also records what the seal consists of (``seal``: signed and by which key,
+timestamp requested and from which TSA, the seal files that must sit beside it), so deleting a
+signature or a timestamp is detectable from the manifest alone.
 
 ``manifest.sha256`` holds the same hashes in the exact format ``sha256sum`` prints, so
 ``cd CASE && sha256sum -c manifest.sha256`` checks the files with no lsf installed.
@@ -24,8 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..case import Case, atomic_write_bytes, utc_now
+from ..case import Case, atomic_write_bytes, json_text_bytes, utc_now
 from ..errors import InputError
+from ..loaders import load_json, read_bytes
 from .environment import environment
 
 MANIFEST_SCHEMA = "lsf.manifest/1"
@@ -40,13 +46,29 @@ MANIFEST_TSA_CA = "manifest.tsa-ca.pem"  # TSA root the operator supplied with -
 # Files that belong to one particular manifest.json: removed when a case is resealed.
 SEAL_FILES = (MANIFEST_SHA256, MANIFEST_SIG, MANIFEST_PUB, MANIFEST_TSQ, MANIFEST_TSR, MANIFEST_TSA_CERTS,
               MANIFEST_TSA_CA)
+SEAL_NAMES = frozenset((MANIFEST_JSON, *SEAL_FILES))  # the only names the manifest does not list
 
 _CHUNK = 1 << 20
 
 
 def is_manifest_file(rel: str) -> bool:
-    """True for the top-level ``manifest.*`` files, which the manifest does not list (SPEC)."""
-    return "/" not in rel and rel.startswith("manifest.")
+    """True for the seal's own top-level files, which the manifest does not list (SPEC's
+    ``manifest.*``, by exact name: any other file, whatever it is called, is evidence)."""
+    return rel in SEAL_NAMES
+
+
+def seal_record(signer_fingerprint: str | None, tsa: str | None, tsa_root_sha256: str | None) -> dict[str, Any]:
+    """What the seal of this manifest consists of; written into manifest.json before signing."""
+    files = [MANIFEST_SHA256]
+    if signer_fingerprint:
+        files += [MANIFEST_SIG, MANIFEST_PUB]
+    if tsa:
+        files += [MANIFEST_TSQ, MANIFEST_TSR]
+    return {
+        "signature": {"algorithm": "ed25519", "fingerprint": signer_fingerprint} if signer_fingerprint else None,
+        "timestamp": {"tsa": tsa, "tsa_root_sha256": tsa_root_sha256} if tsa else None,
+        "files": files,
+    }
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,8 @@ def unsafe_path_reason(rel: Any) -> str | None:
         return "empty or not a string"
     if "\0" in rel or "\n" in rel or "\r" in rel or "\\" in rel:
         return "contains a control character or backslash"
+    if any("\udc80" <= c <= "\udcff" for c in rel):
+        return "not a UTF-8 name"
     if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
         return "absolute path, outside the case"
     parts = rel[:-1].split("/") if rel.endswith("/") else rel.split("/")  # not PurePath: it drops "."
@@ -119,14 +143,19 @@ def hash_fd(fd: int) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def walk_case(root: Path) -> tuple[list[str], list[str], list[str]]:
-    """``(files, symlinks, others)``: case-relative paths, lstat only, symlinks never followed.
+@dataclass
+class CaseTree:
+    """Everything under a case folder, by kind (case-relative paths, lstat only)."""
 
-    Top-level ``manifest.*`` files are left out of ``files``.
-    """
-    files: list[str] = []
-    links: list[str] = []
-    others: list[str] = []
+    files: list[str]  # regular files, the seal's own files left out
+    links: list[str]
+    others: list[str]  # FIFOs, sockets, devices
+    folders: list[str]
+
+
+def walk_tree(root: Path) -> CaseTree:
+    """Walk the case without following any symlink."""
+    tree = CaseTree([], [], [], [])
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         base = Path(dirpath)
         for name in [*dirnames, *filenames]:
@@ -134,32 +163,47 @@ def walk_case(root: Path) -> tuple[list[str], list[str], list[str]]:
             rel = p.relative_to(root).as_posix()
             mode = os.lstat(p).st_mode
             if stat.S_ISLNK(mode):
-                links.append(rel)
+                tree.links.append(rel)
             elif stat.S_ISREG(mode):
                 if not is_manifest_file(rel):
-                    files.append(rel)
-            elif not stat.S_ISDIR(mode):
-                others.append(rel)
+                    tree.files.append(rel)
+            elif stat.S_ISDIR(mode):
+                tree.folders.append(rel)
+            else:
+                tree.others.append(rel)
         # os.walk does not descend into symlinked folders with followlinks=False; keep it so.
         dirnames[:] = [d for d in dirnames if not os.path.islink(base / d)]
-    return sorted(files), sorted(links), sorted(others)
+    for part in (tree.files, tree.links, tree.others, tree.folders):
+        part.sort()
+    return tree
 
 
-def scan_case(root: Path) -> list[ManifestEntry]:
-    """Hash every file of the case; refuse anything that is not a plain, plainly named file."""
-    files, links, others = walk_case(root)
-    if links:
-        raise InputError(f"case {root} contains a symlink ({links[0]}): evidence must be plain files")
-    if others:
-        raise InputError(f"case {root} contains a special file ({others[0]}): evidence must be plain files")
+def walk_case(root: Path) -> tuple[list[str], list[str], list[str]]:
+    """``(files, symlinks, others)`` of :func:`walk_tree`."""
+    tree = walk_tree(root)
+    return tree.files, tree.links, tree.others
+
+
+def scan_case(root: Path) -> tuple[list[ManifestEntry], list[str]]:
+    """Hash every file of the case and name every folder; refuse anything that is not a plain,
+    plainly named file or folder."""
+    tree = walk_tree(root)
+    if tree.links:
+        raise InputError(f"case {root} contains a symlink ({tree.links[0]}): evidence must be plain files")
+    if tree.others:
+        raise InputError(f"case {root} contains a special file ({tree.others[0]}): evidence must be plain files")
+    for rel in tree.folders:
+        reason = unsafe_path_reason(rel)
+        if reason:
+            raise InputError(f"case folder name {rel!r} cannot be sealed: {reason}")
     entries = []
-    for rel in files:
+    for rel in tree.files:
         reason = unsafe_path_reason(rel)
         if reason:
             raise InputError(f"case file name {rel!r} cannot be sealed: {reason}")
         size, digest = hash_fd(open_inside(root, rel))
         entries.append(ManifestEntry(rel, size, digest))
-    return entries
+    return entries, tree.folders
 
 
 def sha256sum_text(entries: list[ManifestEntry]) -> str:
@@ -167,9 +211,9 @@ def sha256sum_text(entries: list[ManifestEntry]) -> str:
 
 
 def build_manifest(case: Case, *, signer: dict[str, Any] | None = None,
-                   timestamp: dict[str, Any] | None = None) -> dict[str, Any]:
+                   timestamp: dict[str, Any] | None = None, seal: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest document for the case as it is now (nothing is written)."""
-    entries = scan_case(case.root)
+    entries, folders = scan_case(case.root)
     try:
         info = case.info
     except InputError:
@@ -177,27 +221,29 @@ def build_manifest(case: Case, *, signer: dict[str, Any] | None = None,
     try:
         src = case.source
         source = {k: src.get(k) for k in ("path", "name", "size", "sha256", "sha512")}
-    except InputError:
+    except (InputError, AttributeError):
         source = None
     return {
         "schema": MANIFEST_SCHEMA,
-        "case_id": info.get("case_id"),
-        "case_uuid": info.get("uuid"),
+        "case_id": info.get("case_id") if isinstance(info, dict) else None,
+        "case_uuid": info.get("uuid") if isinstance(info, dict) else None,
         "created": utc_now(),
         "algorithm": "sha256",
         "source": source,
         "environment": environment(),
         "signer": signer,
         "timestamp": timestamp,
-        "excluded": "top-level manifest.* files (made from or over this file)",
+        "seal": seal or seal_record((signer or {}).get("fingerprint"), (timestamp or {}).get("tsa"), None),
+        "excluded": "the seal's own files: " + ", ".join(sorted(SEAL_NAMES)) + " (made from or over this file)",
         "file_count": len(entries),
         "total_bytes": sum(e.size for e in entries),
+        "folders": folders,
         "files": [asdict(e) for e in entries],
     }
 
 
 def manifest_bytes(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return json_text_bytes(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
 def write_manifest(case: Case, doc: dict[str, Any]) -> bytes:
@@ -214,20 +260,25 @@ def write_manifest(case: Case, doc: dict[str, Any]) -> bytes:
     return data
 
 
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # a million files is about 150 MB of manifest
+
+
 def read_manifest(root: Path) -> tuple[bytes, dict[str, Any]]:
-    path = root / MANIFEST_JSON
-    data = path.read_bytes()
-    doc = json.loads(data)
+    """The exact bytes and the parsed document; a damaged or hostile manifest is a ``LoadError``
+    (bounded size and depth) or a ``ValueError`` naming what is missing."""
+    data = read_bytes(root / MANIFEST_JSON, MANIFEST_JSON, max_bytes=MAX_MANIFEST_BYTES, what="manifest")
+    doc = load_json(data, MANIFEST_JSON)
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise ValueError("manifest.json has no 'files' list")
     return data, doc
 
 
 def manifest_is_current(case: Case) -> bool:
-    """True when manifest.json exists and lists exactly the case's files with their hashes."""
+    """True when manifest.json exists and lists exactly the case's files and folders with their hashes."""
     try:
         _, doc = read_manifest(case.root)
         recorded = [ManifestEntry(**f) for f in doc["files"]]
-        return recorded == scan_case(case.root)
+        entries, folders = scan_case(case.root)
+        return recorded == entries and doc.get("folders") == folders
     except (OSError, ValueError, TypeError, InputError):
         return False

@@ -13,6 +13,8 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup, escape
 
 from . import timeline
+from .data import EXCERPT_REFS
+from .display import display_text
 from .images import data_uri, thumbnail
 from .template_html import TEMPLATE
 
@@ -28,9 +30,16 @@ def highlight(text: str | None, needle: str | None) -> Markup:
     return Markup(escape(text))
 
 
+def _visible(value: Any) -> Any:
+    """Every ``{{ }}`` output: bidi controls, NUL and undecodable bytes shown as markers (display.py)."""
+    if isinstance(value, Markup):
+        return Markup(display_text(str(value)))  # markers hold no <, > or &: still safe markup
+    return display_text(value) if isinstance(value, str) else value
+
+
 def _env() -> Environment:
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True), trim_blocks=True,
-                      lstrip_blocks=True)
+                      lstrip_blocks=True, finalize=_visible)
     env.filters["highlight"] = highlight
     return env
 
@@ -50,4 +59,5 @@ def render_html(data: dict[str, Any], root: str) -> str:
             images[fid] = data_uri(jpeg)
     many = data["summary"]["total"] > 200
     svg = Markup(timeline.svg(data["groups"], data["duration"]))  # built from escaped parts
-    return _env().from_string(TEMPLATE).render(d=data, images=images, many=many, timeline_svg=svg)
+    return _env().from_string(TEMPLATE).render(d=data, images=images, many=many, timeline_svg=svg,
+                                                   refs=EXCERPT_REFS)

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import InputError
 from . import timeline
+from .display import display_text
 from .images import thumbnail
 
 FONT = "LsfCJK"
@@ -59,8 +60,26 @@ def _register() -> tuple[str, int]:
     return _registered
 
 
-def _t(x: Any) -> str:
-    return escape("" if x is None else str(x))
+CELL_CHARS = 600  # free text in one table cell: a table row must fit on a page (reportlab LayoutError)
+TOKEN_CHARS = 1000  # any other field (ids, paths, names): longer is cut with a note
+APPENDIX_CHARS = 400_000  # all cut texts together, given in full in the appendix
+APPENDIX_CHUNK = 1500  # characters per appendix paragraph (each one splits across pages cheaply)
+
+
+def _t(x: Any, limit: int = TOKEN_CHARS) -> str:
+    """Escaped (reportlab reads markup in paragraphs), controls made visible, and never longer than
+    ``limit`` characters, so no untrusted value can make a table row taller than a page."""
+    s = display_text("" if x is None else str(x))
+    if len(s) <= limit:
+        return escape(s)
+    return escape(s[:limit]) + f" … [{len(s):,} 字符 characters; 全文见 full text in report.json]"
+
+
+def _refs(ids: list[str], by_id: dict[str, Any]) -> str:
+    from .data import EXCERPT_REFS
+
+    shown = ", ".join(f"#{_t(by_id[i]['n'])}" if i in by_id else _t(i) for i in ids[:EXCERPT_REFS])
+    return shown + (f" +{len(ids) - EXCERPT_REFS}" if len(ids) > EXCERPT_REFS else "")
 
 
 def render_pdf(data: dict[str, Any], root: str) -> bytes:
@@ -110,16 +129,36 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     def P(text: str, style: ParagraphStyle = base) -> Paragraph:  # noqa: N802 - reads like markup
         return CachedParagraph(text, style)
 
+    appendix: list[tuple[str, str]] = []  # (where it was cut, the full text)
+
+    def fit(x: Any, where: str, limit: int = CELL_CHARS) -> str:
+        """Free text for a table cell: cut at ``limit`` characters, the whole of it in the appendix."""
+        full = display_text("" if x is None else str(x))
+        if len(full) <= limit:
+            return escape(full)
+        appendix.append((where, full))
+        n = len(appendix)
+        return (escape(full[:limit]) + f" … <i>[共 {len(full):,} 字，全文见附录 A{n} / {len(full):,} characters, "
+                f"in full in appendix A{n}]</i>")
+
     grid = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ])
-    cell = TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+
+    def kv_table(rows: list[list[Any]]) -> Any:
+        """A two-column label/value table (source, capture, matter)."""
+        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+        return t
+    finding_style = TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), FONT), ("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+        ("LINEBEFORE", (1, 0), (2, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 1), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -2), 0),
     ])
     width = A4[0] - 30 * mm
     story: list[Any] = []
@@ -138,10 +177,19 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                  [P("SHA-256"), P(_t(src["sha256"]), mono)], [P("SHA-512"), P(_t(src["sha512"]), mono)],
                  [P("大小/时长 Size/duration"), P(f"{_t(src['size'])} bytes · {_t(src['duration_timecode'])}")],
                  [P("文件修改时间 mtime"), P(f"{_t(src['mtime'])}（可被更改，不代表录制时间 / not the recording time）")]]
-    t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
-    t.setStyle(grid)
-    t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
-    story.append(t)
+    story.append(kv_table(rows))
+    cap = d.get("capture")
+    if cap:
+        story.append(P("直播采集 / Capture", h2))
+        rows = [[P(f"{_t(zh)} {_t(en)}"), P(_t(v))] for zh, en, v in cap["rows"]]
+        rows += [[P(f"中断 gap: {_t(g['cause'])}"), P(f"{_t(g['from'])} .. {_t(g['to'])}: {_t(g['wall'])} without data, "
+                                                   f"{_t(g['missing'])} media missing, at {_t(g['at'])}")]
+                 for g in cap["gaps"]]
+        story.append(kv_table(rows))
+    if d.get("matter"):
+        story.append(P("案件信息 / Matter", h2))
+        rows = [[P(f"{_t(m['zh'])} {_t(m['en'])}"), P(fit(m["value"], f"matter {m['en']}").replace("\n", "<br/>"))] for m in d["matter"]]
+        story.append(kv_table(rows))
 
     # -- summary ----------------------------------------------------------------------------
     s = d["summary"]
@@ -151,6 +199,15 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                    f"<font color='{sev_color['medium']}'>中 medium {s['by_severity']['medium']}</font> · "
                    f"<font color='{sev_color['low']}'>低 low {s['by_severity']['low']}</font>",
                    ParagraphStyle("big", parent=base, fontSize=11, leading=15)))
+    rv = d["review"]
+    by = rv["by_status"]
+    story.append(P(f"人工复核 Human review: {rv['reviewed']} / {rv['findings']} reviewed · 确认 confirmed {by['confirmed']} · "
+                   f"驳回 rejected {by['rejected']} · 不确定 unsure {by['unsure']} · 已变更 changed {by['changed']} · "
+                   f"未复核 not reviewed {by['unreviewed']}"
+                   + (f" · 复核人 reviewer(s): {_t(', '.join(rv['reviewers']))}" if rv["reviewers"] else "")))
+    if rv["only"]:
+        story.append(P(f"<b>本报告只列出状态为 {_t(', '.join(rv['only']))} 的发现 / only findings with review status "
+                       f"{_t(', '.join(rv['only']))}: {s['total']} of {s['all_findings']}</b>"))
     if s.get("brands"):
         story.append(P("涉及品牌 Brands named: " + ", ".join(f"{_t(b)} ({n})" for b, n in s["brands"].items())))
     rows = [[P("类型 Kind"), P("高 High"), P("中 Med."), P("低 Low"), P("合计 Total")]]
@@ -163,9 +220,10 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     rows = [[P("编号 ID"), P("时间码 Timecode"), P("类型/严重程度 Kind/severity"), P("原话/原文 Quote")]]
     for fid in s["top"]:
         f = d["findings_by_id"][fid]
-        rows.append([P(_t(f["id"])), P(_t(f["timecode"])),
+        rows.append([P(_t(f["label"])), P(_t(f["timecode"])),
                      P(f"{_t(f['kind_label'][0])}<br/><font color='{sev_color.get(f['severity'], '#000')}'>"
-                       f"{_t(f['severity'])}</font> {_t(f['confidence'])}"), P(_t(f["quote"] or f["matched"] or ""))])
+                       f"{_t(f['severity'])}</font> {_t(f['confidence'])}"),
+                     P(fit(f["quote"] or f["matched"] or "", f"{f['id']} quote"))])
     t = LongTable(rows, colWidths=[16 * mm, 24 * mm, 36 * mm, width - 76 * mm], repeatRows=1)
     t.setStyle(grid)
     story.append(t)
@@ -188,15 +246,19 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         # every remaining row of a long table at each page split (quadratic with CJK line breaking).
         widths = [26 * mm, width - 26 * mm - img_w - 6, img_w + 6]
         for f in g["findings"]:
-            left = (f"<b>{_t(f['id'])}</b><br/>{_t(f['timecode'])}"
+            left = (f"<b>{_t(f['label'])}</b><br/>{_t(f['timecode'])}"
                     + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
                     + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
-                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
+                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}"
+                    + f"<br/><b>{_t(f['review']['status'])}</b>"
+                    + (f"<br/>{_t(f['review']['reviewer'])}" if f["review"]["reviewer"] else ""))
+            fid = f["id"]
             parts = []
             if f["quote"]:
-                parts.append(f"<b>“{_t(f['quote'])}”</b>")
+                parts.append(f"<b>“{fit(f['quote'], f'{fid} quote')}”</b>")
             if f["term"]:
-                found = f" (识别为 found as “{_t(f['matched'])}”)" if f["matched"] and f["matched"] != f["term"] else ""
+                found = (f" (识别为 found as “{fit(f['matched'], f'{fid} matched', 200)}”)"
+                         if f["matched"] and f["matched"] != f["term"] else "")
                 parts.append(f"词条 term: {_t(f['term'])}{found}")
             if f["brand"]:
                 parts.append(f"品牌 brand: {_t(f['brand'])}")
@@ -204,12 +266,21 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             parts.append(f"法律依据 legal basis: {_t(f['legal_basis'] or '规则中未记录 / not recorded in the rules')}")
             parts.append(f"匹配 matched by: <b>{_t(f['match'])}</b> — {_t(f['match_label'][0])} / {_t(f['match_label'][1])}")
             if f["explanation"]:
-                parts.append(f"说明 explanation: {_t(f['explanation'])}")
+                parts.append(f"说明 explanation: {fit(f['explanation'], f'{fid} explanation')}")
             for k, v in f["extra"].items():
-                val = "; ".join(f"{kk}: {vv}" for kk, vv in v.items()) if isinstance(v, dict) else v
-                parts.append(f"{_t(k)}: {_t(val)}")
+                items = v.items() if isinstance(v, dict) else [(None, v)]
+                vals = [(f"{_t(kk, 60)}: " if kk is not None else "") + fit(vv, f"{fid} {k}" + (f".{kk}" if kk else ""), 300)
+                        for kk, vv in list(items)[:20]]
+                parts.append(f"{_t(k, 60)}: " + "; ".join(vals))
+            if f["review"]["note"]:
+                parts.append(f"复核备注 reviewer's note: {fit(f['review']['note'], f'{fid} note')}")
+            if f.get("clip"):
+                parts.append(f"视频片段 clip: {_t(f['clip']['file'])} (stream copy from {_t(f['clip']['timecode'])}) "
+                             f"sha256 {_t(f['clip']['sha256'])}")
             if f["evidence"]:
-                parts.append("证据 evidence: " + ", ".join(_t(e) for e in f["evidence"]))
+                ev = f["evidence"]
+                parts.append("证据 evidence: " + ", ".join(_t(e, 200) for e in ev[:12])
+                             + (f" … (+{len(ev) - 12})" if len(ev) > 12 else ""))
             pic: Any = ""
             if f["image"] and images_left > 0:
                 jpeg = thumbnail(root, f["image"], tuple(f["bbox"]) if f["bbox"] else None, 300)
@@ -222,21 +293,48 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                     images_left -= 1
             elif f["image"]:
                 pic = P(_t(f["image"]), small)
-            t = Table([[P(left, tokens), P("<br/>".join(parts)), pic]], colWidths=widths)
-            t.setStyle(cell)
+            # One row per part: a finding taller than a page splits between its parts.
+            rows = [[P(left, tokens), P(parts[0]), pic]] + [["", P(part), ""] for part in parts[1:]]
+            t = Table(rows, colWidths=widths)
+            t.setStyle(finding_style)
             story.append(t)
 
     # -- transcript -------------------------------------------------------------------------
     story.append(P("转写摘录 / Transcript excerpts", h2))
     if d["excerpts"]:
         rows = [[P("时间码 Timecode"), P("转写（自动） Transcript (automatic)"), P("发现 Findings")]]
-        rows += [[P(_t(e["timecode"])), P(_t(e["text"])), P(", ".join(_t(x) for x in e["findings"]), small)]
-                 for e in d["excerpts"]]
+        rows += [[P(_t(e["timecode"])), P(fit(e["text"], f"transcript {e['timecode']}")),
+                  P(_refs(e["findings"], d["findings_by_id"]), small)] for e in d["excerpts"]]
         t = LongTable(rows, colWidths=[24 * mm, width - 54 * mm, 30 * mm], repeatRows=1)
         t.setStyle(grid)
         story.append(t)
     else:
         story.append(P("无语音发现或无转写。/ No speech findings or no transcript."))
+
+    # -- links to other streams ---------------------------------------------------------------
+    if d.get("links"):
+        lk = d["links"]
+        story.append(P("与其他直播的关联 / Links to other streams", h2))
+        story.append(P("由 lsf compare / lsf batch 计算，供人工复核；每项列出分数、阈值和方法。/ Computed by lsf compare or "
+                       "lsf batch; leads for a reviewer, each with its score, threshold and method.", small))
+        if lk["voices"]:
+            model = lk.get("model") or {}
+            story.append(P("主要声音 Main voices: " + "; ".join(f"{_t(v['id'])} {_t(v['seconds'])} s ({_t(v['segments'])})"
+                                                           for v in lk["voices"])
+                           + (f" — {_t(model.get('name'))}, weights sha256 {_t(model.get('weights_sha256'))}" if model else ""),
+                           small))
+        for it in lk["items"]:
+            what = ("linked by " + ", ".join(it["kinds"])) if it["kinds"] else "no link"
+            story.append(P(f"<b>{_t(it['other_case'])}</b> — {_t(what)} · compared {_t(it['compared'])}", base))
+            if it["rows"]:
+                rows = [[P(x, small) for x in ("关联 Link", "本案 This", "对方 Other", "分数 Score", "阈值 Thr.", "方法 Method")]]
+                rows += [[P(_t(r["what"]), small), P(_t(r["this"]), small), P(_t(r["other"]), small),
+                          P(_t(r["score"]), small), P(_t(r["threshold"]), small), P(_t(r["basis"]), small)]
+                         for r in it["rows"]]
+                t = LongTable(rows, colWidths=[24 * mm, 34 * mm, 34 * mm, 14 * mm, 14 * mm, width - 120 * mm],
+                              repeatRows=1)
+                t.setStyle(grid)
+                story.append(t)
 
     # -- exhibits ---------------------------------------------------------------------------
     story.append(P("证据清单 / Exhibit list", h2))
@@ -262,7 +360,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
             [P("ffmpeg"), P(_t(env["ffmpeg"] or "not found"))],
             [P("语音模型 ASR model"), P(_t(model_txt), small)],
             [P("规则 Rules sha256"), P(_t(env.get("rules_sha256")), mono)],
-            [P("命令 argv"), P(_t(" ".join(env["argv"])), small)],
+            [P("命令 argv"), P(fit(" ".join(map(str, env["argv"])), "argv"), small)],
             [P("库 Libraries"), P(_t(", ".join(f"{k} {v}" for k, v in env["packages"].items())), small)],
             [P("PDF 字体 font"), P(_t(font_path) + " (embedded subset)", small)]]
     t = LongTable(rows, colWidths=[36 * mm, width - 36 * mm])
@@ -301,10 +399,25 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         steps.append(P(_t(st["cmd"]), mono))
     story.append(KeepTogether(steps))
 
+    # -- appendix: texts cut in the tables, in full ------------------------------------------
+    if appendix:
+        story.append(P("附录：全文 / Appendix: texts shortened above, in full", h2))
+        left = APPENDIX_CHARS
+        for n, (where, full) in enumerate(appendix, 1):
+            story.append(P(f"A{n} · {_t(where, 120)} · {len(full):,} 字符 characters", h3))
+            shown = full[:max(0, left)]
+            left -= len(shown)
+            for i in range(0, len(shown), APPENDIX_CHUNK):
+                story.append(P(escape(shown[i:i + APPENDIX_CHUNK])))
+            if len(shown) < len(full):
+                story.append(P(f"… 其余 {len(full) - len(shown):,} 字符见 report.json / the remaining "
+                               f"{len(full) - len(shown):,} characters are in report.json", small))
+
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont(FONT, 7)
-        canvas.drawString(15 * mm, 8 * mm, f"lsforensics {d['tool_version']} · {d['case']['case_id']} · {d['generated']}")
+        canvas.drawString(15 * mm, 8 * mm, f"lsforensics {d['tool_version']} · "
+                          f"{display_text(str(d['case']['case_id']))[:80]} · {d['generated']}")
         canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"{doc.page}")
         canvas.restoreState()
 

@@ -8,19 +8,25 @@ with the same findings and options is a no-op.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..case import Case, atomic_folder
+from ..case import Case, atomic_folder, atomic_write_bytes, dumps_json, json_text_bytes
 from ..errors import InputError
 from ..evidence import sign as sg
 from ..evidence.seal import SealResult, seal_case
+from ..evidence.seals import keep_report
 from ..evidence.timestamp import load_pem_certificates
 from ..progress import NullProgress, Progress
-from ..stage import Stage, StageResult, run_stage
+from ..review.decisions import parse_only, review_path
+from ..review.exhibits import exhibits_index
+from ..stage import Stage, StageResult, is_current, run_stage
+from . import tracks
+from .matter import matter_path, read_matter_file
+
+TRACKS = ("findings.csv", "findings.srt", "findings.vtt")
 
 FORMATS = ("html", "pdf", "json")
 
@@ -43,30 +49,36 @@ def parse_formats(text: str | list[str] | tuple[str, ...]) -> list[str]:
 
 class ReportStage(Stage):
     name = "report"
-    version = 1
+    version = 2  # 2: review status per finding, findings.csv/.srt/.vtt
 
     def __init__(self, formats: list[str], *, signer: str | None = None, tsa: str | None = None,
-                 argv: list[str] | None = None):
+                 argv: list[str] | None = None, only: set[str] | None = None):
         self.formats = parse_formats(formats)
-        self.signer, self.tsa, self.argv = signer, tsa, argv
+        self.signer, self.tsa, self.argv, self.only = signer, tsa, argv, only
 
     def params(self) -> dict[str, Any]:
-        return {"formats": sorted(self.formats), "signer": self.signer, "tsa": self.tsa}
+        p: dict[str, Any] = {"formats": sorted(self.formats), "signer": self.signer, "tsa": self.tsa}
+        if self.only:
+            p["only"] = sorted(self.only)
+        return p
 
     def inputs(self, case: Case) -> list[Path]:
         # Only files that exist: a missing optional input (no OCR, no transcript) is not an error.
         optional = [case.case_json, case.source_json, case.transcript_json, case.ocr_json, case.frames_json,
-                    case.root / "chat.json", case.root / "pages.json"]
+                    case.root / "chat.json", case.root / "pages.json", case.root / "capture.jsonl",
+                    review_path(case), exhibits_index(case), matter_path(case),
+                    case.root / "voice.json", case.root / "links.json"]
         return [case.findings_json] + [p for p in optional if p.is_file()]
 
     def outputs(self, case: Case) -> list[Path]:
-        return [case.report_dir / f"report.{f}" for f in FORMATS if f in self.formats]
+        return [case.report_dir / f"report.{f}" for f in FORMATS if f in self.formats] + [
+            case.report_dir / name for name in TRACKS]
 
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
         from .data import build_report_data
 
         task = progress.task("report", total=len(self.formats) + 1)
-        data = build_report_data(case, argv=self.argv, signer=self.signer, tsa=self.tsa)
+        data = build_report_data(case, argv=self.argv, signer=self.signer, tsa=self.tsa, only=self.only)
         task.update(advance=1)
         root = str(case.root)
         with atomic_folder(case.report_dir) as staging:
@@ -81,12 +93,18 @@ class ReportStage(Stage):
                     (staging / "report.pdf").write_bytes(render_pdf(data, root))
                 elif fmt == "json":
                     doc = {k: v for k, v in data.items() if k != "findings_by_id"}
-                    (staging / "report.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n",
-                                                         encoding="utf-8")
+                    (staging / "report.json").write_bytes(json_text_bytes(dumps_json(doc)))
                 task.update(advance=1)
+            views = [f for g in data["groups"] for f in g["findings"]]
+            views.sort(key=lambda v: (v["start"] is None, v["start"] or 0.0, v["n"] or 0))
+            (staging / "findings.csv").write_text(tracks.findings_csv(views), encoding="utf-8")
+            (staging / "findings.srt").write_text(tracks.findings_srt(views), encoding="utf-8")
+            (staging / "findings.vtt").write_text(tracks.findings_vtt(views), encoding="utf-8")
         task.close()
+        rv = data["review"]
         return {"findings": data["summary"]["total"], "by_severity": data["summary"]["by_severity"],
-                "formats": self.formats}
+                "formats": self.formats, "all_findings": data["summary"]["all_findings"],
+                "reviewed": rv["reviewed"], "by_status": rv["by_status"], "only": rv["only"]}
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -94,6 +112,20 @@ def _read(path: Path, what: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"{what} {path}: cannot read ({exc.strerror})") from None
+
+
+def check_report_options(formats: str | list[str], sign_key: Path | None, tsa: str | None,
+                         tsa_ca: Path | None) -> tuple[list[str], str | None]:
+    """``(formats, signer fingerprint)``; every report and seal option is checked here, so ``lsf
+    analyze`` can refuse a bad one before hours of work rather than after, and a wrong key path
+    never leaves a half-sealed case."""
+    fmts = parse_formats(formats)
+    signer = sg.fingerprint(sg.load_private_key(sign_key).public_key()) if sign_key else None
+    if tsa is not None and not tsa.startswith(("http://", "https://")):
+        raise InputError(f"--tsa {tsa!r}: expected an http:// or https:// URL")
+    if tsa_ca is not None:
+        load_pem_certificates(_read(tsa_ca, "--tsa-ca"), str(tsa_ca))
+    return fmts, signer
 
 
 @dataclass
@@ -121,21 +153,23 @@ def make_report(
     operator: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    only: str | None = None,
+    matter: Path | None = None,
 ) -> ReportResult:
     progress = progress or NullProgress()
     case = Case(case_dir)
     if not case.exists():
         raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract VIDEO -C {case_dir}` first")
-    fmts = parse_formats(formats)
-    # Load the key before anything is written: a wrong key path must not leave a half-sealed case.
-    signer = sg.fingerprint(sg.load_private_key(sign_key).public_key()) if sign_key else None
-    if tsa is not None and not tsa.startswith(("http://", "https://")):
-        raise InputError(f"--tsa {tsa!r}: expected an http:// or https:// URL")
-    if tsa_ca is not None:
-        load_pem_certificates(_read(tsa_ca, "--tsa-ca"), str(tsa_ca))
+    fmts, signer = check_report_options(formats, sign_key, tsa, tsa_ca)
+    statuses = parse_only(only)
+    matter_bytes = read_matter_file(Path(matter)) if matter is not None else None
     with case.locked():
         case.require(case.findings_json, "detect -C CASE")
-        stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv)
+        if matter_bytes is not None and (not matter_path(case).is_file() or matter_path(case).read_bytes() != matter_bytes):
+            atomic_write_bytes(matter_path(case), matter_bytes)
+        stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv, only=statuses)
+        if force or not is_current(case, stage):
+            keep_report(case)  # a sealed report about to be replaced is kept with its seal (seals/N/report/)
         sres = run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator)
         seal = seal_case(case, sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, argv=argv, operator=operator,
                          force=force or not sres.skipped)

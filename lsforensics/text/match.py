@@ -157,6 +157,28 @@ class _Words:
         return [t for t in self._tokens(self._chunk(s)) if t[0] >= s and t[1] <= e and t[1] - t[0] > 1]
 
 
+def words_cut(text: str, s: int, e: int) -> str | None:
+    """The words of jieba's own segmentation of ``text`` (its dictionary, no HMM) that the span
+    [s, e) cuts in two, joined by ``|`` (小箱|子 for the 小箱 of 小箱子), or None when the span lies
+    on word boundaries. ASR term recovery asks this of a re-decoded term's place in the record."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    words = jieba.lcut(text, HMM=False)
+    bounds, pos = {0}, 0
+    for w in words:
+        pos += len(w)
+        bounds.add(pos)
+    if s in bounds and e in bounds:
+        return None
+    pos, around = 0, []
+    for w in words:
+        if pos < e and pos + len(w) > s:
+            around.append(w)
+        pos += len(w)
+    return "|".join(around)
+
+
 def _tokenizers(terms: list[str], product_words: list[str]):  # noqa: ANN202 - jieba has no type hints
     """A jieba tokenizer that knows the lexicon terms, and a plain one over the same dictionary.
 
