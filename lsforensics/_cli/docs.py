@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli
+from .main import all_commands, cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 HEADER = """# CLI reference
@@ -26,7 +26,7 @@ def _contexts() -> tuple[click.Context, dict[str, click.Context]]:
     subcommand inherits the group's settings (``-h``, the width), whatever ran in this process
     before (click caches a command's help option the first time it is built)."""
     top = click.Context(cli, info_name="lsf", terminal_width=100, **cli.context_settings)
-    return top, {name: click.Context(cmd, info_name=name, parent=top) for name, cmd in cli.commands.items()}
+    return top, {name: click.Context(cmd, info_name=name, parent=top) for name, cmd in all_commands().items()}
 
 
 def render() -> str:
