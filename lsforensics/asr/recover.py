@@ -189,31 +189,12 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     """The record's words around the proposal when the term's span cuts one of them in two (the
     homophone is then part of another word: 小箱|子 of 小箱子), else None. Exact homophones sound the
     same, so no acoustic score tells them apart; the record's own words do."""
-    import jieba  # noqa: PLC0415 - a declared dependency; loading its dictionary costs ~1 s once
+    from ..text.match import words_cut  # noqa: PLC0415 - the text core's word segmentation
 
     k = _locate(seg, p)
     if k is None:
         return None
-    bounds, pos = {0}, 0
-    words = jieba.lcut(seg.text, HMM=False)
-    for w in words:
-        pos += len(w)
-        bounds.add(pos)
-    a, b = k, k + len(p.unbiased)
-    if a in bounds and b in bounds:
-        return None
-    pos, around, cut = 0, [], False
-    for w in words:
-        lo, hi = max(a, pos), min(b, pos + len(w))
-        if hi > lo:
-            around.append(w)
-            # A homophone is "part of another word" only when that word holds at least two of the
-            # span's characters and runs past it (小箱 of 小箱子). A single character shared with a
-            # neighbouring word (刻|本 after 一笔衣服刻, 堆|版) is a word boundary the recogniser
-            # guessed on a misheard syllable, as unsure as the term: the acoustic score decides.
-            cut |= hi - lo >= 2 and (pos < a or pos + len(w) > b)
-        pos += len(w)
-    return "|".join(around) if cut else None
+    return words_cut(seg.text, k, k + len(p.unbiased))
 
 
 def _locate(seg: Segment, p: Proposal) -> int | None:
