@@ -176,8 +176,9 @@ def acoustic_llrs(backend: Backend, audio: np.ndarray, seg: Segment, props: list
     ``p.unbiased`` over the proposal's segment, scored by the unbiased model (None: cannot be scored).
 
     All proposals of one segment are scored in one call: one encoder pass over the segment and one
-    alignment of the record's text, however many terms are tried in it (the scores are the same
-    as one call per proposal; measured on the realistic stream this is ~40 % of the scoring time)."""
+    alignment of the record's text, however many terms are tried in it. The scores are the same
+    as one call per proposal (realistic 3-min stream: identical candidates, 1.8 -> 1.6 CPU-s of
+    scoring per audio minute, since most segments hold one proposal)."""
     text = seg.text
     alts: list[str | None] = []
     for p in props:

@@ -89,7 +89,9 @@ class TranscribeStage(Stage):
             "chunks": tr.params.get("chunks", 0), "resumed_chunks": resumed,
             "elapsed_s": elapsed,
             # CPU seconds of the decoding processes per phase (record decode, term recovery's
-            # biased passes and acoustic scoring) and the recovery's window counts: where the time goes.
+            # biased passes and acoustic scoring) and the recovery's window counts: where the time
+            # goes. Process CPU time: when the chunks are decoded in lsf's own process (one chunk,
+            # or one core) it also counts a stage running beside it (OCR).
             "cpu": cpu,
             "cpu_s": round(sum(v for k, v in cpu.items() if k.endswith("_cpu_s")), 2) if cpu else None,
         }

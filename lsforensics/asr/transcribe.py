@@ -191,7 +191,7 @@ class Transcriber:
         self.notes = []
         self.resumed_chunks = 0
         self.elapsed_s = 0.0
-        self.cpu: dict[str, float] = {}  # CPU seconds (and counts) per phase, for the custody result
+        self.cpu = {}  # CPU seconds (and counts) per phase, for the custody result
 
     # -- language -------------------------------------------------------------------------
     def settle_language(self, audio: np.ndarray) -> None:
