@@ -103,7 +103,7 @@ def main() -> None:
             for x in PLANTED.get(name, []):
                 planted += 1
                 plain += x in text
-                found += x in text or x in accepted
+                found += x in text or any(x in y for y in accepted)  # 一比一 inside an accepted 一比一复刻 counts
             if a.verbose:
                 print(f"  tts {name}: {text} | accepted {sorted(accepted)} "
                       f"refused {sorted({c.term for c in t.candidates if not c.accepted})}")
