@@ -111,10 +111,10 @@ def _last_result(case: Case, action: str) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 19 not met yet: transcription 21.4-22.9 CPU-s per audio minute on the "
-                   "realistic 3-min stream (record 10.7, recovery 8.4; target <= 12, i.e. 6 wall-s per audio minute "
-                   "on 2 cores); transcription + OCR alone ~40 CPU-s per video minute where an 8-minute hour on "
-                   "2 cores allows 16 for everything (benchmarks/analyze.py --realistic: 64 CPU-s per minute)")
+@pytest.mark.xfail(strict=True, reason="issue 19 not met yet: on the realistic 3-min stream (seed 4) transcription "
+                   "took 20.3 CPU-s per audio minute in its decoders (record 11.1, term recovery 9.2; target <= 12, "
+                   "i.e. 6 wall-s per audio minute on 2 cores) and transcription + OCR 33.1 CPU-s per video minute, "
+                   "where an 8-minute hour on 2 cores allows 16 for everything (whole analyze: 51 CPU-s per minute)")
 def test_speed_transcription_and_ocr_cpu_per_minute(analysed) -> None:
     """Issue 19 on the analysed streams (no extra decoding: the stages' own CPU from custody)."""
     for st, case in analysed:
