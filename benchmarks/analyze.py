@@ -5,21 +5,25 @@ Usage:
   python benchmarks/analyze.py --realistic [--minutes 10] [--seed 1] [--landscape]
                                                           # a realistic phone stream (tests/realistic.py)
   python benchmarks/analyze.py --batch [--clips 4 --clip-seconds 120]
-Prints wall time, real-time factor, wall and CPU seconds per video minute, and the per-stage
-split (from the case's custody log). Target (issues 8, 14): 1 h of video in <= 15 min wall on
-this 2-core machine, i.e. <= 15 s wall per video minute. On a shared machine the wall figure is
-inflated by other work; the CPU seconds are not.
+Prints wall time, real-time factor, wall and CPU seconds per video minute, the load average, the
+peak memory of lsf and its workers, and the per-stage split (wall from the case's custody log, CPU
+from a psutil sampler over the process tree; `--keep DIR` keeps the case, whose transcribe entry
+splits the decoders' CPU by phase). Target (issue 19): 1 h of video in <= 8 min wall on this
+2-core machine, i.e. <= 16 CPU-s per video minute at best, and <= 2 GB peak memory. On a shared
+machine the wall figure is inflated by other work; the CPU seconds much less.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -33,60 +37,162 @@ def _t(s: str) -> float:
     return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
-def stage_split(case: Path, t0: float) -> dict[str, float]:
-    """Seconds between consecutive custody entries. Transcription and OCR run side by side, so
-    their two entries are merged into one span, and each one's own running time (from its
-    custody result) is listed under it."""
+class TreeSampler:
+    """Samples the CPU seconds and RSS of a process and all its descendants every ``period`` s.
+
+    psutil reads /proc: a decoder worker's CPU is counted while it runs (a worker that exits
+    between two samples loses at most one period). Gives the CPU spent in any time span (per
+    stage, from the custody log's times), split into the main process and its children, and the
+    peak of the tree's summed RSS.
+    """
+
+    def __init__(self, pid: int, period: float = 0.25):
+        import psutil
+
+        self.root = psutil.Process(pid)
+        self.period = period
+        self.samples: list[tuple[float, float, float]] = []  # (time, main CPU s, children CPU s)
+        self.peak_rss = 0  # bytes, summed over the tree
+        self.peak_rss_one = 0  # bytes, the largest single process
+        self.loads: list[float] = []
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        import psutil
+
+        n = 0
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                break
+            rss = 0
+            for pr in procs:
+                try:
+                    ct = pr.cpu_times()
+                    self._last[pr.pid] = ct.user + ct.system
+                    r = pr.memory_info().rss
+                except psutil.Error:
+                    continue
+                rss += r
+                self.peak_rss_one = max(self.peak_rss_one, r)
+            self.peak_rss = max(self.peak_rss, rss)
+            main = self._last.get(self.root.pid, 0.0)
+            self.samples.append((time.time(), main, sum(self._last.values()) - main))
+            if n % 20 == 0:
+                self.loads.append(os.getloadavg()[0])
+            n += 1
+            self._stop.wait(self.period)
+
+    def cpu_at(self, t: float) -> tuple[float, float]:
+        """(main, children) CPU seconds used up to time ``t`` (the last sample before it)."""
+        best = (0.0, 0.0)
+        for ts, main, kids in self.samples:
+            if ts > t:
+                break
+            best = (main, kids)
+        return best
+
+
+def stage_split(case: Path, t0: float, sampler: TreeSampler | None = None) -> list[tuple[str, float, str]]:
+    """(name, wall seconds, CPU note) per span between consecutive custody entries. Transcription
+    and OCR run side by side, so their two entries are merged into one span; each one's own running
+    time and CPU seconds (from its custody result) are listed under it."""
     entries = [json.loads(x) for x in (case / "custody.jsonl").read_text().splitlines()]
     times = [t0] + [_t(e["time"]) for e in entries]
-    split: dict[str, float] = {}
-    own: dict[str, float] = {}
+    rows: list[tuple[str, float, str]] = []
+    own: list[tuple[str, float, str]] = []
+    merged: tuple[float, float] | None = None
+
+    def cpu(a: float, b: float) -> str:
+        if sampler is None:
+            return ""
+        (m0, k0), (m1, k1) = sampler.cpu_at(a), sampler.cpu_at(b)
+        return f"{m1 - m0 + k1 - k0:8.1f} CPU-s (main {m1 - m0:.1f}, workers {k1 - k0:.1f})"
+
     for e, a, b in zip(entries, times, times[1:], strict=False):
-        split[e["action"]] = round(b - a, 1)
         res = e.get("result") or {}
-        if e["action"] == "transcribe" and res.get("elapsed_s") is not None:
-            own["  transcribe alone"] = res["elapsed_s"]
-        if e["action"] == "ocr" and res.get("seconds") is not None:
-            own["  ocr alone"] = res["seconds"]
-    if "ocr" in split and "transcribe" in split:
-        both = round(split.pop("ocr") + split.pop("transcribe"), 1)
-        rest = {k: v for k, v in split.items() if not k.startswith("extract")}
-        split = {k: v for k, v in split.items() if k.startswith("extract")}
-        split["transcribe || ocr"] = both
-        split.update(own)
-        split.update(rest)
-    return split
+        if e["action"] in SIDE:
+            merged = (min(merged[0], a), max(merged[1], b)) if merged else (a, b)
+            wall = res.get("elapsed_s") if e["action"] == "transcribe" else res.get("seconds")
+            c = res.get("cpu_s")
+            own.append((f"  {e['action']} alone", wall or 0.0, f"{c:8.1f} CPU-s (own)" if c is not None else ""))
+            continue
+        if merged and own:
+            rows.append(("transcribe || ocr", merged[1] - merged[0], cpu(*merged)))
+            rows += own
+            own = []
+        rows.append((e["action"], b - a, cpu(a, b)))
+    if own:
+        rows.append(("transcribe || ocr", merged[1] - merged[0], cpu(*merged)))  # type: ignore[index]
+        rows += own
+    return rows
 
 
-def bench_analyze(video: Path, duration: float, extra: list[str]) -> None:
+SIDE = ("transcribe", "ocr")
+
+
+def bench_analyze(video: Path, duration: float, extra: list[str], keep: Path | None = None,
+                  timeout: float | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="lsf-bench-analyze-"))
-    case = work / "case"
-
+    case = keep or work / "case"
+    load0 = os.getloadavg()
     t0 = time.time()
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.run([str(LSF), "analyze", str(video), "-C", str(case), "--json", "-q", *extra],
-                          capture_output=True, text=True)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([str(LSF), "analyze", str(video), "-C", str(case), "--json", "-q", *extra],
+                                stdout=out, stderr=err, text=True)
+        sampler = TreeSampler(proc.pid).start()
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            rc = -9
+        sampler.stop()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     wall = time.time() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    if proc.returncode not in (0, 1):
-        print(proc.stderr[-2000:])
-        raise SystemExit(proc.returncode)
-    summary = json.loads(proc.stdout)["summary"]
-    split = stage_split(case, t0)
-    split["report+seal (rest)"] = round(wall - sum(v for k, v in split.items() if not k.startswith(" ")), 1)
+    load1 = os.getloadavg()
+    if rc not in (0, 1):
+        print(stderr[-2000:])
+        raise SystemExit(f"lsf analyze exited {rc} after {wall:.0f} s")
+    summary = json.loads(stdout)["summary"]
+    rows = stage_split(case, t0, sampler)
+    rest = wall - sum(w for k, w, _ in rows if not k.startswith(" "))
     minutes = duration / 60
+    loads = sampler.loads or [load1[0]]
     print(f"analyze {video.name}: {wall:.0f} s wall for {duration:.0f} s of video "
           f"(real-time factor {wall / duration:.3f}); {summary['findings']} findings")
     print(f"  per video minute: {wall / minutes:.1f} s wall, {cpu / minutes:.1f} CPU-s "
-          f"(1 h of video: {wall / minutes:.1f} min wall; target <= 15)")
-    for k, v in split.items():
-        print(f"  {k:<22} {v:>8.1f} s")
-    links = sum(split.get(k, 0.0) for k in LINK_STAGES)
-    cpu = link_cpu(case)
+          f"(1 h of video: {wall / minutes:.1f} min wall; target <= 8)")
+    print(f"  {os.cpu_count()} cores; CPU-s / (wall * cores) = {cpu / (wall * (os.cpu_count() or 1)):.2f}; "
+          f"1 h at {cpu / minutes:.1f} CPU-s/min on 2 idle cores needs >= {cpu / minutes / 2:.1f} min")
+    print(f"  load average: {load0[0]:.1f} before, {sum(loads) / len(loads):.1f} mean during "
+          f"(max {max(loads):.1f}), {load1[0]:.1f} after")
+    print(f"  peak memory: {sampler.peak_rss / 2**20:.0f} MiB summed over lsf and its workers "
+          f"(largest single process {max(sampler.peak_rss_one, cpu1.ru_maxrss * 1024) / 2**20:.0f} MiB); target <= 2048")
+    for k, v, c in [*rows, ("report+seal (rest)", rest, "")]:
+        print(f"  {k:<22} {v:>8.1f} s {c}")
+    links = sum(w for k, w, _ in rows if k in LINK_STAGES)
+    lcpu = link_cpu(case)
     print(f"  link stages ({' + '.join(LINK_STAGES)}): {links:.1f} s wall = {100 * links / wall:.1f} % of analyze"
-          + (f"; their own CPU: {cpu}" if cpu else ""))
-    shutil.rmtree(work)
+          + (f"; their own CPU: {lcpu}" if lcpu else ""))
+    if keep is None:
+        shutil.rmtree(work)
 
 
 LINK_STAGES = ("voice", "footage", "products")
@@ -139,6 +245,8 @@ def main() -> None:
     ap.add_argument("--landscape", action="store_true")
     ap.add_argument("--clips", type=int, default=4)
     ap.add_argument("--clip-seconds", type=float, default=120)
+    ap.add_argument("--keep", type=Path, help="write the case here and keep it (default: a temp folder, removed)")
+    ap.add_argument("--timeout", type=float, help="kill lsf analyze after this many seconds")
     args, extra = ap.parse_known_args()
     if args.realistic:
         sys.path.insert(0, str(HERE.parent / "tests"))
@@ -147,7 +255,8 @@ def main() -> None:
         st = build_stream(HERE / ".cache" / "realistic", StreamSpec(args.seed, args.minutes, not args.landscape))
         pages = [a for p in st.pages for a in ("--page", str(p))]
         refs = ["--rules", str(st.references)] if st.references.is_dir() else []
-        bench_analyze(st.video, st.duration, [*pages, *refs, "--chat", str(st.chat), "--format", "html,json", *extra])
+        bench_analyze(st.video, st.duration, [*pages, *refs, "--chat", str(st.chat), "--format", "html,json", *extra],
+                      args.keep, args.timeout)
         return
     from make_long_video import make
 
@@ -155,7 +264,7 @@ def main() -> None:
     if args.batch:
         bench_batch(video, args.clips, args.clip_seconds)
     else:
-        bench_analyze(video, args.duration, extra)
+        bench_analyze(video, args.duration, extra, args.keep, args.timeout)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,30 @@ def test_redecoding_invents_no_term_on_ordinary_speech(analysed) -> None:
     assert not invented
 
 
+def _last_result(case: Case, action: str) -> dict:
+    entries = [json.loads(x) for x in case.custody.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return next((e.get("result") or {} for e in reversed(entries) if e["action"] == action), {})
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 19 not met yet: on the realistic 3-min stream (seed 4) transcription "
+                   "took 20.3 CPU-s per audio minute in its decoders (record 11.1, term recovery 9.2; target <= 12, "
+                   "i.e. 6 wall-s per audio minute on 2 cores) and transcription + OCR 33.1 CPU-s per video minute, "
+                   "where an 8-minute hour on 2 cores allows 16 for everything (whole analyze: 51 CPU-s per minute)")
+def test_speed_transcription_and_ocr_cpu_per_minute(analysed) -> None:
+    """Issue 19 on the analysed streams (no extra decoding: the stages' own CPU from custody)."""
+    for st, case in analysed:
+        tr, ocr = _last_result(case, "transcribe"), _last_result(case, "ocr")
+        if tr.get("cpu_s") is None or ocr.get("cpu_s") is None:
+            pytest.skip("cached case analysed before the stages recorded their CPU: delete .test-cache/realistic/cases")
+        minutes = tr["duration"] / 60
+        t_min, both = tr["cpu_s"] / minutes, (tr["cpu_s"] + ocr["cpu_s"]) / minutes
+        phases = {k: round(v / minutes, 1) for k, v in tr["cpu"].items() if k.endswith("_cpu_s")}
+        print(f"\nseed {st.truth['spec']['seed']}: transcription {t_min:.1f} CPU-s per audio minute {phases}; "
+              f"OCR {ocr['cpu_s'] / ocr['ocred']:.2f} CPU-s per read frame; both {both:.1f} CPU-s per video minute")
+        assert t_min <= 12.0 and both <= 16.0
+
+
 @pytest.mark.slow
 def test_layout_finds_the_ui_and_comments_become_screen_chat(analysed) -> None:
     st, case = analysed[0]

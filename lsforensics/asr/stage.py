@@ -63,7 +63,7 @@ class TranscribeStage(Stage):
     def run(self, case: Case, progress: Progress) -> dict[str, Any]:
         case.require(case.source_json, "extract")
         ckpt = case.root / CHECKPOINT
-        resumed, elapsed = 0, 0.0
+        resumed, elapsed, cpu = 0, 0.0, {}
         if not case.audio.exists():
             tr = Transcript("und", self.options.backend, self.model.to_dict(),
                             notes=["the source has no audio stream: nothing to transcribe"],
@@ -72,7 +72,7 @@ class TranscribeStage(Stage):
             transcriber = Transcriber(self.model, self.options, self.terms)
             progress.log(f"transcribe: {self.options.backend}, model {self.model.name}, language {self.options.language}")
             tr = transcriber.transcribe_file(case.audio, progress=progress, checkpoint=ckpt)
-            resumed, elapsed = transcriber.resumed_chunks, transcriber.elapsed_s
+            resumed, elapsed, cpu = transcriber.resumed_chunks, transcriber.elapsed_s, transcriber.cpu
         if self.terms_note:
             tr.notes = [n for n in tr.notes if not n.startswith("term recovery off")] + [self.terms_note]
         doc = tr.to_dict()
@@ -88,4 +88,10 @@ class TranscribeStage(Stage):
             "dropped": len(tr.dropped), "notes": tr.notes,
             "chunks": tr.params.get("chunks", 0), "resumed_chunks": resumed,
             "elapsed_s": elapsed,
+            # CPU seconds of the decoding processes per phase (record decode, term recovery's
+            # biased passes and acoustic scoring) and the recovery's window counts: where the time
+            # goes. Process CPU time: when the chunks are decoded in lsf's own process (one chunk,
+            # or one core) it also counts a stage running beside it (OCR).
+            "cpu": cpu,
+            "cpu_s": round(sum(v for k, v in cpu.items() if k.endswith("_cpu_s")), 2) if cpu else None,
         }

@@ -182,6 +182,7 @@ class Transcriber:
         self.language: str | None = None if self.options.language == "auto" else self.options.language
         self.notes: list[str] = []
         self.language_probability: float | None = None
+        self.cpu: dict[str, float] = {}
 
     def reset(self) -> None:
         """Per-file state: the loaded model is reused, the language decision is not."""
@@ -190,6 +191,7 @@ class Transcriber:
         self.notes = []
         self.resumed_chunks = 0
         self.elapsed_s = 0.0
+        self.cpu = {}  # CPU seconds (and counts) per phase, for the custody result
 
     # -- language -------------------------------------------------------------------------
     def settle_language(self, audio: np.ndarray) -> None:
@@ -223,14 +225,17 @@ class Transcriber:
         assert self.language is not None
         o = self.options
         dec = DecodeOptions(language=self.language, beam_size=o.beam_size, vad=o.vad, batch_size=o.batch_size)
+        c0 = time.process_time()
         segs, speech = self.backend.transcribe(audio, dec)
+        self.cpu["record_cpu_s"] = self.cpu.get("record_cpu_s", 0.0) + time.process_time() - c0
         segs = [simplify_segment(s) for s in segs]
         if o.word_onsets:
             refine_onsets(segs, audio)
         segs, dropped = guard(segs, o)
         cands: list[Candidate] = []
         if o.recover and self.terms and self.language == "zh" and segs:
-            cands = recover_terms(self.backend, audio, segs, self.terms, self.language, o.recovery, offset=offset)
+            cands = recover_terms(self.backend, audio, segs, self.terms, self.language, o.recovery, offset=offset,
+                                  stats=self.cpu)
         _shift(segs, offset)
         for d in dropped:
             d["start"], d["end"] = round(d["start"] + offset, 3), round(d["end"] + offset, 3)
@@ -294,8 +299,11 @@ class Transcriber:
             all_c: list[Candidate] = []
             all_d: list[dict] = []
             speech = 0.0
+            cpu: dict[str, float] = {}
             for ch in chunks:
                 rec = done[ch.index]
+                for k, v in rec.get("cpu", {}).items():
+                    cpu[k] = round(cpu.get(k, 0.0) + v, 3)
                 all_segs += [Segment.from_dict(s) for s in rec["segments"]]
                 all_c += [Candidate(**c) for c in rec["candidates"]]
                 all_d += rec["dropped"]
@@ -305,6 +313,7 @@ class Transcriber:
         tr = self._transcript(all_segs, all_c, all_d, duration, speech)
         tr.params["chunks"] = len(chunks)
         self.elapsed_s = round(elapsed, 2)  # for the custody result, not the transcript (reproducible bytes)
+        self.cpu = cpu
         return tr
 
     # -- chunk decoding (in this process or in worker processes) -----------------------------
@@ -317,7 +326,13 @@ class Transcriber:
         return {"chunk": ch.index, "start": ch.start, "end": ch.end,
                 "segments": [s.to_dict() for s in segs], "candidates": [c.to_dict() for c in cands],
                 "dropped": drop, "speech": sp, "language": self.language,
-                "language_probability": self.language_probability, "notes": list(self.notes)}
+                "language_probability": self.language_probability, "notes": list(self.notes),
+                "cpu": self._take_cpu()}
+
+    def _take_cpu(self) -> dict[str, float]:
+        """The phase CPU seconds since the last chunk record (then reset: each chunk carries its own)."""
+        out, self.cpu = {k: round(v, 3) for k, v in self.cpu.items()}, {}
+        return out
 
     def chunk_workers(self, pending: int) -> int:
         """How many processes decode chunks at once. CTranslate2 uses a second core for only ~30 %
