@@ -67,11 +67,11 @@ def build_audio(dest: Path, short: bool = False) -> Path:
 def child(config: str, audio: str) -> None:
     from dataclasses import replace
 
-    from lsforensics.asr.stage import default_terms
     from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
+    from lsforensics.pipeline import key_terms
 
     backend, over, recover = CONFIGS[config]
-    terms = default_terms()[0] if recover else []
+    terms = key_terms()[0] if recover else []
     t_load = time.monotonic()
     tr = Transcriber(None, replace(TranscribeOptions(), backend=backend, recover=recover, **over), terms)
     load_s = time.monotonic() - t_load

@@ -16,6 +16,7 @@ import pytest
 from lsforensics.asr.stage import TranscribeStage
 from lsforensics.case import Case
 from lsforensics.detect.stage import DetectStage
+from lsforensics.pipeline import key_terms
 from lsforensics.stage import run_stage
 from lsforensics.vision.ocr import OcrStage
 
@@ -40,7 +41,7 @@ def detected(extracted_case, synth_stream, tmp_path_factory):
     root = tmp_path_factory.mktemp("textsynth") / "case"
     shutil.copytree(extracted_case.root, root)
     case = Case(root)
-    run_stage(case, TranscribeStage())
+    run_stage(case, TranscribeStage(terms=key_terms()[0]))
     run_stage(case, OcrStage())  # real PP-OCR on the sampled frames (about 45 s here)
     run_stage(case, DetectStage())
     return case, json.loads(case.findings_json.read_text(encoding="utf-8")), synth_stream

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +13,14 @@ from ..extract import FrameParams
 from ..pipeline import AnalyzeOptions, fail_on_hit
 from ..pipeline import analyze as run_analyze
 from ..report.display import display_text
-from .common import common_options, emit, opts, progress
+from .common import ambient_values, common_options, emit, given_names, opts, progress, rules_folders
+from .common import argv as cli_argv
 
 
 def _human(r: dict[str, Any]) -> str:
     s = r["summary"]
     lines = [f"case: {r['case']}"]
-    ran = [st["stage"] for st in r["stages"] if not st["skipped"]]
+    ran = [st["name"] for st in r["stages"] if not st["skipped"]]
     lines.append(f"stages run: {', '.join(ran) if ran else 'none (all up to date)'}")
     sev = s.get("by_severity", {})
     lines.append(f"findings: {s['findings']} (high {sev.get('high', 0)}, medium {sev.get('medium', 0)}, "
@@ -51,7 +51,8 @@ def _analyze_options(f):  # noqa: ANN001, ANN202 - shared by analyze and batch
     f = click.option("--chat", "chats", multiple=True, type=click.Path(path_type=Path),
                      help="Live-chat log (Bilibili XML, YouTube replay JSON, JSONL/CSV); repeatable.")(f)
     f = click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
-                     help="Extra rules folder (adds to/overrides the shipped rules); repeatable.")(f)
+                     help="Extra rules folder (adds to/overrides the shipped rules); repeatable. Archived in "
+                          "the case: on an existing case it replaces the archived rules (recorded).")(f)
     f = click.option("--model", type=click.Path(path_type=Path),
                      help="Speech model folder (CTranslate2, openai .pt or Hugging Face) instead of the shipped one.")(f)
     f = click.option("--language", type=click.Choice(["zh", "en", "auto"]), default="zh", show_default=True,
@@ -72,11 +73,18 @@ def _analyze_options(f):  # noqa: ANN001, ANN202 - shared by analyze and batch
 @click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Report formats.")
 @click.option("--fail-on", type=click.Choice(["high", "medium", "low"]),
               help="Exit 1 when a finding of this severity or higher exists (for scripts and CI).")
+@click.option("--stream", "stream_info", multiple=True, metavar="KEY=VALUE",
+              help="A fact about the stream, kept in case.json and shown in the report: platform, room, "
+                   "streamer, captured_at (ISO 8601) or url; repeatable.")
+@click.option("--threads", type=click.IntRange(0, 1024), default=0, show_default=True,
+              help="Cores this analysis may use (0: all).")
+@click.option("--force", is_flag=True, help="Accept options or stream facts that differ from the ones an "
+              "existing case records (the change is recorded and the case resealed).")
 @common_options
 def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: tuple[Path, ...],
             rules_dirs: tuple[Path, ...], model: Path | None, language: str, backend: str | None,
             interval: float, sign_key: Path | None, tsa: str | None, tsa_ca: Path | None, formats: str,
-            fail_on: str | None) -> None:
+            fail_on: str | None, stream_info: tuple[str, ...], threads: int, force: bool) -> None:
     """Run every stage on VIDEO: extract, transcribe, OCR, detect, claims, report.
 
     Resumable: rerun the same command after an interruption and it continues from the first
@@ -90,16 +98,35 @@ def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: 
       lsf analyze stream.mp4 -C cases/0612 --page product.html --chat danmaku.xml --sign-key lab.key
       lsf analyze cases/room12
     """
-    aopts = AnalyzeOptions(pages=list(pages), chats=list(chats), rules_dirs=list(rules_dirs), model=model,
+    stream = parse_stream(stream_info)
+    explicit_rules, ambient_rules = rules_folders()
+    given = given_names() | (set(stream) if stream_info else set())
+    aopts = AnalyzeOptions(pages=list(pages), chats=list(chats), rules_dirs=explicit_rules, model=model,
                            language=language, backend=backend, frames=FrameParams(interval=interval),
-                           sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, formats=formats, fail_on=fail_on)
+                           sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, formats=formats, fail_on=fail_on,
+                           threads=threads, stream=stream, force=force, given=frozenset(given),
+                           ambient=ambient_values(), ambient_rules=ambient_rules)
     with progress() as prog:
         result = run_analyze(video, case_dir, aopts, operator=opts().get("operator"), progress=prog,
-                             argv=["lsf", *sys.argv[1:]])
+                             argv=cli_argv())
     out = result.to_json()
-    emit(out, _human)
+    emit(out, _human, stages=result.stages)
     if fail_on_hit(out["summary"], fail_on):
         click.get_current_context().exit(1)
+
+
+def parse_stream(items: tuple[str, ...]) -> dict[str, str]:
+    from ..case_options import check_stream
+    from ..errors import InputError
+
+    out: dict[str, str] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise InputError(f"--stream {item!r}: expected KEY=VALUE (platform, room, streamer, captured_at, url)")
+        out[key.strip()] = value.strip()
+    check_stream(out)
+    return out
 
 
 def _batch_human(r: dict[str, Any]) -> str:

@@ -37,8 +37,13 @@ _ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, er
 class LsfGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        """Like click's, but a usage error is one line too (SPEC.md: one clear line, exit 2)."""
+        """Like click's, but a usage error is one line too (SPEC.md: one clear line, exit 2), and the
+        config files (lsf.toml) fill in the defaults of the options tied to settings."""
         try:
+            if "default_map" not in extra:
+                from .common import default_map
+
+                extra["default_map"] = default_map(self)
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except click.ClickException as exc:
@@ -49,6 +54,9 @@ class LsfGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("lsf: aborted", err=True)
             code = 130
+        except LsfError as exc:  # a bad config file, before any command runs
+            click.echo(f"lsf: {exc.label}: {_one_line(str(exc))}", err=True)
+            code = exc.exit_code
         if standalone_mode:
             sys.exit(code)
         return code
@@ -83,7 +91,7 @@ class LsfGroup(click.Group):
 
 @click.group(cls=LsfGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="lsf")
-@click.option("--operator", envvar="LSF_OPERATOR", help="Name recorded as operator in the case and custody log.")
+@click.option("--operator", help="Name recorded as operator in the case and custody log.")
 @click.pass_context
 def cli(ctx: click.Context, operator: str | None) -> None:
     """lsforensics: forensic analysis of recorded livestream-shopping videos.
@@ -111,6 +119,12 @@ def _register() -> None:
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
     from .record import record; cli.add_command(record)  # noqa: E702, I001
+    from .config import config; cli.add_command(config)  # noqa: E702, I001
+    from .reproduce import reproduce; cli.add_command(reproduce)  # noqa: E702, I001
+    from .findings import findings; cli.add_command(findings)  # noqa: E702, I001
+    from .common import wire_settings
+
+    wire_settings(cli)  # LSF_* variables for every option tied to a setting, also of commands added above
 
 
 _register()

@@ -26,29 +26,14 @@ from .weights import ModelInfo, identify_model
 CHECKPOINT = ".transcribe.checkpoint.jsonl"
 
 
-def default_terms(rules_dirs: tuple[str, ...] = ()) -> tuple[list[str], str | None]:
-    """Key terms from the rules via the text lexicon, and a note when none could be had."""
-    try:
-        from ..text.lexicon import key_terms
-    except ImportError:
-        return [], "term recovery off: the text lexicon module is not installed"
-    from ..rules import load_rules
-
-    rules = load_rules(rules_dirs)  # a bad rules folder is the user's error: let it raise (exit 2)
-    try:
-        return list(key_terms(rules)), None
-    except InputError:
-        raise
-    except Exception as exc:  # a lexicon bug must not stop the record from being made
-        return [], f"term recovery off: key terms unavailable ({type(exc).__name__}: {exc})"
-
-
 class TranscribeStage(Stage):
     name = "transcribe"
     version = 1
 
     def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
-                 terms: list[str] | None = None, rules_dirs: tuple[str, ...] = ()):
+                 terms: list[str] | None = None, terms_note: str | None = None):
+        """``terms``: the key terms for corroborated recovery, from the caller (``pipeline.key_terms``
+        reads them from the case's rules); none means recovery is off and the transcript says so."""
         self.options = options or TranscribeOptions()
         if self.options.language not in ("zh", "en", "auto"):
             raise InputError(f"--language {self.options.language}: choose zh, en or auto")
@@ -56,10 +41,8 @@ class TranscribeStage(Stage):
             get_backend(self.options.backend)
         self.model_arg = model
         self.model: ModelInfo = identify_model(model)
-        self.terms_note: str | None = None
-        if terms is None:
-            terms, self.terms_note = default_terms(rules_dirs)
-        self.terms = sorted(set(terms))
+        self.terms_note = terms_note
+        self.terms = sorted(set(terms or []))
 
     def params(self) -> dict[str, Any]:
         return {

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case, atomic_folder, dumps_json, json_text_bytes
+from ..case_options import Settled
 from ..errors import InputError
 from ..evidence import sign as sg
 from ..evidence.seal import SealResult, seal_case
@@ -133,7 +134,16 @@ def make_report(
     operator: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    options: Settled | None = None,
 ) -> ReportResult:
+    """The report stage, then the seal. ``options``: the settled ``report`` options (formats, tsa),
+    recorded in case.json when the report is going to be made.
+
+    A signed case is never resealed unsigned by a rerun: without ``sign_key`` the report is made
+    as the signer's (same params), so an unchanged case stays a no-op, and a case that would have
+    to be resealed is refused before anything is written."""
+    from ..case_run import SealOptions, Step, check_signed_reseal, record_options, seal_signer
+
     progress = progress or NullProgress()
     case = Case(case_dir)
     if not case.exists():
@@ -141,7 +151,16 @@ def make_report(
     fmts, signer = check_report_options(formats, sign_key, tsa, tsa_ca)
     with case.locked():
         case.require(case.findings_json, "detect -C CASE")
-        stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv)
+        kept = seal_signer(case) if sign_key is None else None
+        stage = ReportStage(fmts, signer=signer or kept or None, tsa=tsa, argv=argv)
+        if kept:
+            from ..evidence import manifest as mf
+
+            if not mf.manifest_is_current(case):
+                raise InputError(f"case {case.root} is signed (key {kept[:16]}…) and has changed since it was "
+                                 "sealed: give the signing key to reseal it (--sign-key KEY)")
+            check_signed_reseal(case, [stage], SealOptions(), force=force)
+        record_options(case, Step(stage, options), force=force, argv=argv, operator=operator)
         sres = run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator)
         seal = seal_case(case, sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca, argv=argv, operator=operator,
                          force=force or not sres.skipped)
