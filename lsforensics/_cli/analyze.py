@@ -141,6 +141,11 @@ def _batch_human(r: dict[str, Any]) -> str:
     for i, cl in enumerate(net["clusters"], 1):
         lines.append(f"  C{i}: {', '.join(cl)}")
     lines.append(f"summary: {r['summary'][0]}")
+    ft = r.get("findings_table") or {}
+    if ft:
+        lines.append(f"findings table: {ft['files'][1]} ({ft['rows']} findings, one per row)")
+    if r.get("overview"):
+        lines.append(f"overview: {r['overview']}")
     return "\n".join(lines)
 
 
@@ -153,29 +158,45 @@ def _batch_human(r: dict[str, Any]) -> str:
 @click.option("--cluster", metavar="ADDRESS", help="Run cases on a Dask cluster, e.g. tcp://10.0.0.5:8786.")
 @click.option("--job-timeout", type=float, help="Give up on one video after this many seconds.")
 @click.option("--format", "formats", default="html,pdf,json", show_default=True, help="Report formats per case.")
+@click.option("--sign-key", type=click.Path(path_type=Path), help="Ed25519 private key: sign every case's manifest.")
+@click.option("--tsa", metavar="URL", help="RFC 3161 timestamp authority for every case's manifest.")
+@click.option("--tsa-ca", type=click.Path(path_type=Path), help="PEM root certificate of the TSA.")
 @_analyze_options
 @common_options
 def batch(source: Path, out: Path, workers: int, resume: bool, retry_failed: bool, cluster: str | None,
-          job_timeout: float | None, formats: str, pages: tuple[Path, ...], chats: tuple[Path, ...],
-          rules_dirs: tuple[Path, ...], model: Path | None, language: str, backend: str | None) -> None:
-    """Analyze every video under SOURCE (a folder, or a text file listing paths) into OUT.
+          job_timeout: float | None, formats: str, sign_key: Path | None, tsa: str | None, tsa_ca: Path | None,
+          pages: tuple[Path, ...], chats: tuple[Path, ...], rules_dirs: tuple[Path, ...], model: Path | None,
+          language: str, backend: str | None) -> None:
+    """Analyze every video under SOURCE (a folder, a text file listing paths, or a manifest) into OUT.
 
-    Videos are found by probing, not by extension; identical files (same sha256) are analyzed
-    once; a corrupt file is recorded and the batch goes on. OUT gets cases/, index.sqlite,
-    summary.csv, summary.parquet, network.graphml and network.png.
+    A manifest (MANIFEST.csv with a header row, or MANIFEST.jsonl) gives one stream per row:
+    video, page, chat, platform, room, streamer, captured_at (ISO 8601) and url; each row's page
+    and chat go into its own case, its facts into that case's case.json, report and the batch
+    summary. Videos are found by probing, not by extension; identical rows (same video bytes,
+    pages, chats and facts) are analyzed once; a corrupt file is recorded and the batch goes on.
+    OUT gets cases/, index.sqlite, summary.csv/.parquet, findings.csv/.parquet (one row per
+    finding, the same columns in every batch), index.html (every case's report, sortable),
+    network.graphml and network.png.
 
     \b
     Example:
       lsf batch /archive/2026-06 -o out/june --workers 2
+      lsf batch streams.csv -o out/june --sign-key lab.key --tsa http://tsa.example/tsr
       lsf batch /archive/2026-06 -o out/june --resume
       lsf batch list.txt -o out/x --cluster tcp://10.0.0.5:8786
     """
+    from ..report.stage import check_report_options
+
+    check_report_options(formats, sign_key, tsa, tsa_ca)  # a bad key or TSA fails before any case
     passthrough: list[str] = ["--language", language, "--format", formats]
     for flag, vals in (("--page", pages), ("--chat", chats), ("--rules", rules_dirs)):
         for v in vals:
             passthrough += [flag, str(Path(v).absolute())]
-    if model:
-        passthrough += ["--model", str(model.absolute())]
+    for flag, val in (("--model", model), ("--sign-key", sign_key), ("--tsa-ca", tsa_ca)):
+        if val:
+            passthrough += [flag, str(Path(val).absolute())]
+    if tsa:
+        passthrough += ["--tsa", tsa]
     if backend:
         passthrough += ["--backend", backend]
     bopts = BatchOptions(workers=workers, resume=resume, retry_failed=retry_failed, cluster=cluster,

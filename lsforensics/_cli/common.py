@@ -77,6 +77,14 @@ def progress() -> Iterator[Progress]:
 
 
 # -- the JSON envelope ------------------------------------------------------------------------
+def result_schema() -> dict[str, Any]:
+    """The JSON Schema of every --json result (package data: lsforensics/schemas/)."""
+    from importlib import resources
+
+    text = (resources.files("lsforensics") / "schemas" / "lsf.result-1.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 def stage_json(s: Any) -> dict[str, Any]:
     """A :class:`~lsforensics.stage.StageResult` (or a dict of one) as an envelope stage entry."""
     if isinstance(s, dict):

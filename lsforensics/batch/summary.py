@@ -42,12 +42,24 @@ def implied_brands(findings: list[dict[str, Any]]) -> list[str]:
     return sorted({f["brand"] for f in findings if f.get("brand")})
 
 
+def manifest_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """The manifest row a case came from (lsf batch MANIFEST): its line, files and stream facts."""
+    from ..case_options import STREAM_FIELDS
+
+    doc = json.loads(row["row"]) if row.get("row") else {}
+    stream = doc.get("stream") or {}
+    return {"manifest_line": doc.get("line"), **{k: stream.get(k, "") for k in STREAM_FIELDS},
+            "pages": json.dumps([Path(p).name for p in doc.get("pages") or []], ensure_ascii=False),
+            "chats": json.dumps([Path(c).name for c in doc.get("chats") or []], ensure_ascii=False)}
+
+
 def summary_row(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "path": row["path"], "sha256": row.get("sha256"), "status": row["status"],
+        "path": row.get("video") or row["path"], "sha256": row.get("sha256"), "status": row["status"],
         "case": row.get("case_dir"), "duplicate_of": row.get("duplicate_of"),
         "duration_s": row.get("duration"), "wall_s": row.get("wall_s"), "error": row.get("error"),
     }
+    out.update(manifest_columns(row))
     findings = case_findings(Path(row["case_dir"])) if row.get("case_dir") and row["status"] == "done" else []
     out["findings"] = len(findings)
     sev = Counter(f.get("severity") for f in findings)

@@ -157,6 +157,10 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     story.append(P("案件与操作人 / Case and operator", h2))
     rows = [[P("案件编号 Case ID"), P(_t(d["case"]["case_id"]))], [P("操作人 Operator"), P(_t(d["case"]["operator"]))],
             [P("主机 Host"), P(_t(d["case"]["host"]))], [P("案件创建 Created"), P(_t(d["case"]["created"]))]]
+    rows += [[P(_t(label)), P(fit(value, label))] for label, value in d.get("stream") or []]
+    rules = d.get("rules") or {}
+    rows.append([P("规则 Rules"), P(f"{_t(rules.get('sha256') or '—')} {_t(' + '.join(rules.get('folders') or []))}"
+                                   f"<br/>{_t(rules.get('note') or '')}", small)])
     src = d.get("source")
     if src:
         rows += [[P("源视频 Source"), P(f"{_t(src['name'])}<br/>{_t(src['path'])}")],
