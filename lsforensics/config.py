@@ -95,9 +95,9 @@ class Value:
 
 def config_files(cwd: Path | None = None) -> list[Path]:
     """The files that are read, in order (the later overrides the earlier)."""
-    forced = os.environ.get("LSF_CONFIG")
-    if forced is not None:
-        if forced.strip().lower() in ("", "none"):
+    forced = (os.environ.get("LSF_CONFIG") or "").strip()
+    if forced:
+        if forced.lower() == "none":
             return []
         p = Path(forced).expanduser()
         if not p.is_file():

@@ -39,6 +39,9 @@ RESULT_SCHEMA = "lsf.result/1"
 # click parameter name -> lsforensics.config setting
 PARAM_SETTINGS = {"operator": "operator", "sign_key": "sign_key", "tsa": "tsa", "tsa_ca": "tsa_ca",
                   "rules_dirs": "rules", "language": "language", "threads": "threads"}
+# A verifier's trust anchors are given on its command line, never taken from a config (a tsa_ca
+# there must not make `lsf verify` demand a timestamp of a case that has none).
+NOT_FROM_SETTINGS = {("verify", "tsa_ca")}
 
 
 def common_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -202,7 +205,7 @@ def wire_settings(group: click.Group) -> None:
     for cmd in [group, *group.commands.values()]:
         for p in cmd.params:
             setting = PARAM_SETTINGS.get(p.name or "")
-            if isinstance(p, click.Option) and setting:
+            if isinstance(p, click.Option) and setting and (cmd.name, p.name) not in NOT_FROM_SETTINGS:
                 p.envvar = config.BY_NAME[setting].env
                 p.show_envvar = True
 
@@ -222,7 +225,8 @@ def default_map(group: click.Group) -> dict[str, Any]:
                  if values[s].source not in ("default",) and not values[s].source.startswith("environment")}
     out: dict[str, Any] = {k: v for k, v in from_file.items() if any(p.name == k for p in group.params)}
     for name, cmd in group.commands.items():
-        sub = {k: v for k, v in from_file.items() if any(p.name == k for p in cmd.params)}
+        sub = {k: v for k, v in from_file.items()
+               if any(p.name == k for p in cmd.params) and (name, k) not in NOT_FROM_SETTINGS}
         if sub:
             out[name] = sub
     return out
