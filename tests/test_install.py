@@ -42,10 +42,17 @@ def _site_dirs() -> list[str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict[str, Path]:
+    import shutil
+
     tmp = tmp_path_factory.mktemp("install")
+    src = tmp / "src"  # a copy of what the sdist holds: the build never writes into the checkout
+    for name in ("lsforensics", "rules"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(REPO / name, src / name)
     dist = tmp / "dist"
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(dist), str(REPO)], capture_output=True, text=True, timeout=900, cwd=tmp)
+                            "-w", str(dist), str(src)], capture_output=True, text=True, timeout=900, cwd=tmp)
     assert build.returncode == 0, build.stderr[-3000:]
     wheel = next(dist.glob("lsforensics-*.whl"))
     venv = tmp / "venv"
