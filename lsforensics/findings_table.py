@@ -15,41 +15,32 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
-from .batch.summary import timecode
 from .case import Case
-from .findings import SEVERITY_ORDER
+from .findings import SEVERITY_ORDER, Finding, FindingsDoc, as_number, timecode
 
 TABLE_SCHEMA = "lsf.findings-table/1"
-# (name, type): str | float | list[str] | list[float] | json
+# (name, type): str | int | float | list[str] | list[float] | json
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("case", "str"), ("case_dir", "str"), ("video", "str"), ("video_sha256", "str"),
     ("platform", "str"), ("room", "str"), ("streamer", "str"), ("captured_at", "str"), ("url", "str"),
-    ("id", "str"), ("kind", "str"), ("source", "str"), ("start", "float"), ("end", "float"),
+    ("id", "str"), ("n", "int"), ("kind", "str"), ("source", "str"), ("start", "float"), ("end", "float"),
     ("timecode", "str"), ("severity", "str"), ("confidence", "float"), ("brand", "str"), ("term", "str"),
     ("matched", "str"), ("match", "str"), ("rule", "str"), ("quote", "str"), ("explanation", "str"),
     ("evidence", "list[str]"), ("bbox", "list[float]"), ("extra", "json"),
 )
 COLUMN_NAMES = tuple(n for n, _ in COLUMNS)
-_FINDING_FIELDS = frozenset({"id", "kind", "source", "start", "end", "severity", "confidence", "brand", "term",
-                             "matched", "match", "rule", "quote", "explanation", "evidence", "bbox"})
+CASE_COLUMNS = COLUMN_NAMES[:9]
 
 
-def filter_findings(findings: list[dict[str, Any]], *, kinds: tuple[str, ...] | list[str] = (),
-                    severity: str | None = None) -> list[dict[str, Any]]:
-    """Findings of the given kinds (all when none) and at least ``severity``; each gets ``timecode``."""
+def filter_findings(doc: FindingsDoc, *, kinds: tuple[str, ...] | list[str] = (),
+                    severity: str | None = None) -> list[Finding]:
+    """Findings of the given kinds (all when none) and at least ``severity``, in time order."""
     limit = SEVERITY_ORDER[severity] if severity else 9
-    out = []
-    for f in findings:
-        if kinds and f.get("kind") not in kinds:
-            continue
-        if SEVERITY_ORDER.get(f.get("severity"), 9) > limit:
-            continue
-        out.append({**f, "timecode": timecode(f.get("start"))})
-    return out
+    return [f for f in doc.in_time_order()
+            if (not kinds or f.kind in kinds) and SEVERITY_ORDER.get(f.severity, 9) <= limit]
 
 
 def _text(x: Any) -> str | None:
@@ -58,49 +49,41 @@ def _text(x: Any) -> str | None:
     return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
 
 
-def _num(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) else None
-
-
-def row(f: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+def row(f: Finding, context: dict[str, Any]) -> dict[str, Any]:
     """One finding as a table row (``context``: the case columns)."""
-    ev = f.get("evidence")
-    bbox = f.get("bbox")
-    extra = {k: v for k, v in f.items() if k not in _FINDING_FIELDS and k != "timecode"}
-    out = {n: _text(context.get(n)) for n in COLUMN_NAMES[:9]}
+    out: dict[str, Any] = {n: _text(context.get(n)) for n in CASE_COLUMNS}
     out.update({
-        "id": _text(f.get("id")), "kind": _text(f.get("kind")), "source": _text(f.get("source")),
-        "start": _num(f.get("start")), "end": _num(f.get("end")), "timecode": timecode(f.get("start")),
-        "severity": _text(f.get("severity")), "confidence": _num(f.get("confidence")),
-        "brand": _text(f.get("brand")), "term": _text(f.get("term")), "matched": _text(f.get("matched")),
-        "match": _text(f.get("match")), "rule": _text(f.get("rule")), "quote": _text(f.get("quote")),
-        "explanation": _text(f.get("explanation")),
-        "evidence": [str(x) for x in ev] if isinstance(ev, list) else [],
-        "bbox": [v for v in (_num(x) for x in bbox) if v is not None] if isinstance(bbox, list) else [],
-        "extra": json.dumps(extra, ensure_ascii=False, sort_keys=True, default=str),
+        "id": _text(f.id), "n": f.n if isinstance(f.n, int) else None, "kind": _text(f.kind),
+        "source": _text(f.source), "start": as_number(f.start), "end": as_number(f.end),
+        "timecode": timecode(f.start, empty=""), "severity": _text(f.severity), "confidence": as_number(f.confidence),
+        "brand": _text(f.brand), "term": _text(f.term), "matched": _text(f.matched), "match": _text(f.match),
+        "rule": _text(f.rule), "quote": _text(f.quote), "explanation": _text(f.explanation),
+        "evidence": [str(x) for x in f.evidence or []],
+        "bbox": [v for v in (as_number(x) for x in f.bbox or []) if v is not None],
+        "extra": json.dumps(f.extra, ensure_ascii=False, sort_keys=True, default=str),
     })
     return out
 
 
 def case_context(case: Case, video: str | None = None) -> dict[str, Any]:
     """The case columns: id and folder, the source video, the stream facts of case.json."""
-    try:
-        info = case.info
-    except Exception:  # noqa: BLE001 - a damaged case still lists its findings
-        info = {}
-    try:
-        src = case.source
-    except Exception:  # noqa: BLE001
-        src = {}
+    def safe(read: Any) -> dict[str, Any]:
+        try:
+            got = read()
+        except Exception:  # noqa: BLE001 - a damaged case still lists its findings
+            return {}
+        return got if isinstance(got, dict) else {}
+
+    info = safe(lambda: case.info)
+    src = safe(lambda: case.source)
     stream = info.get("stream") if isinstance(info.get("stream"), dict) else {}
     return {"case": info.get("case_id") or case.root.name, "case_dir": str(case.root),
             "video": video or src.get("path"), "video_sha256": src.get("sha256"), **stream}
 
 
-def case_rows(case: Case, findings: list[dict[str, Any]] | None = None, video: str | None = None) -> list[dict[str, Any]]:
+def case_rows(case: Case, findings: list[Finding] | None = None, video: str | None = None) -> list[dict[str, Any]]:
     if findings is None:
-        doc = case.read_json(case.findings_json) if case.findings_json.is_file() else {}
-        findings = list(doc.get("findings") or [])
+        findings = FindingsDoc.load(case.findings_json, missing_ok=True).in_time_order()
     ctx = case_context(case, video)
     return [row(f, ctx) for f in findings]
 
@@ -108,7 +91,7 @@ def case_rows(case: Case, findings: list[dict[str, Any]] | None = None, video: s
 def arrow_schema() -> Any:
     import pyarrow as pa
 
-    types = {"str": pa.string(), "float": pa.float64(), "list[str]": pa.list_(pa.string()),
+    types = {"str": pa.string(), "int": pa.int64(), "float": pa.float64(), "list[str]": pa.list_(pa.string()),
              "list[float]": pa.list_(pa.float64()), "json": pa.string()}
     return pa.schema([pa.field(n, types[t]) for n, t in COLUMNS],
                      metadata={"schema": TABLE_SCHEMA, "extra": "JSON object of the finding's other fields"})

@@ -15,9 +15,7 @@ options or rules is an explicit, recorded change (:mod:`lsforensics.case_options
 
 from __future__ import annotations
 
-import json
 import os
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from .case import Case
 from .case_rules import plan_rules, requested_rules
 from .errors import InputError
 from .extract import FrameParams, extract_locked, prepare_extract
-from .findings import SEVERITY_ORDER
+from .findings import SEVERITY_ORDER, FindingsDoc
 from .progress import NullProgress, Progress
 from .rules import RuleSet
 from .stage import Stage, StageResult, env_threads, run_stage, run_stages_side_by_side
@@ -166,21 +164,7 @@ def build_stages(opts: AnalyzeOptions, rules: RuleSet | None = None, case: Case 
 
 
 def summarize(case: Case, top: int = 5) -> dict[str, Any]:
-    try:
-        doc = json.loads(case.findings_json.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {"findings": 0, "by_kind": {}, "by_severity": {}, "strongest": []}
-    fs = doc.get("findings") or []
-    ranked = sorted(fs, key=lambda f: (SEVERITY_ORDER.get(f.get("severity"), 9), -(f.get("confidence") or 0),
-                                       f.get("start") if f.get("start") is not None else 1e12))
-    return {
-        "findings": len(fs),
-        "by_kind": dict(sorted(Counter(f.get("kind") for f in fs).items())),
-        "by_severity": {s: sum(1 for f in fs if f.get("severity") == s) for s in ("high", "medium", "low")},
-        "brands": sorted({f["brand"] for f in fs if f.get("brand")}),
-        "strongest": [{k: f.get(k) for k in ("id", "kind", "severity", "confidence", "start", "end", "source",
-                                              "brand", "term", "quote")} for f in ranked[:top]],
-    }
+    return FindingsDoc.load(case.findings_json, missing_ok=True).summary(top)
 
 
 def fail_on_hit(summary: dict[str, Any], level: str | None) -> bool:

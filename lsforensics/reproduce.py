@@ -11,7 +11,6 @@ crops with the case's own, finding by finding.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -22,14 +21,13 @@ from .case import Case
 from .custody import CustodyLog
 from .errors import InputError
 from .evidence.hashing import digest_path
+from .findings import Finding, FindingsDoc
 from .progress import NullProgress, Progress
 from .stage import StageResult, run_stage
 
 # Case files detection may read, copied into the scratch case (folders whole).
 INPUTS = ("case.json", "source.json", "transcript.json", "ocr.json", "chat.json", "chat", "pages.json", "pages",
           "media/frames.json", "media/frames", "rules")
-COMPARED = ("id", "kind", "source", "start", "end", "brand", "term", "matched", "match", "rule", "severity",
-            "confidence", "quote", "evidence", "bbox")
 
 
 @dataclass
@@ -56,27 +54,23 @@ class ReproduceResult:
                 "notes": self.notes}
 
 
-def _key(f: dict[str, Any]) -> tuple:
-    """What a finding is, independent of its number (ids are reassigned when findings are written)."""
-    return tuple(json.dumps(f.get(k), sort_keys=True, ensure_ascii=False)
-                 for k in ("kind", "rule", "source", "start", "matched", "term", "brand"))
+def _short(f: Finding) -> dict[str, Any]:
+    return {"id": f.id, "n": f.n, "kind": f.kind, "source": f.source, "start": f.start, "brand": f.brand,
+            "term": f.term, "matched": f.matched, "rule": f.rule, "severity": f.severity}
 
 
-def _short(f: dict[str, Any]) -> dict[str, Any]:
-    return {k: f.get(k) for k in ("id", "kind", "source", "start", "brand", "term", "matched", "rule", "severity")}
-
-
-def compare_findings(before: list[dict[str, Any]], after: list[dict[str, Any]], res: ReproduceResult) -> None:
-    old = {_key(f): f for f in before}
-    new = {_key(f): f for f in after}
+def compare_findings(before: FindingsDoc, after: FindingsDoc, res: ReproduceResult) -> None:
+    """Finding by finding, by id (an id is what the finding is: kind, rule, source, time, text)."""
+    old, new = before.by_id(), after.by_id()
     res.removed = [_short(old[k]) for k in old if k not in new]
     res.added = [_short(new[k]) for k in new if k not in old]
-    for k in old.keys() & new.keys():
-        a, b = old[k], new[k]
-        diff = {name: [a.get(name), b.get(name)] for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)}
-        if diff:
-            res.changed.append({"id": a.get("id"), "kind": a.get("kind"), "fields": diff})
-    res.changed.sort(key=lambda c: str(c["id"]))
+    for k in sorted(old.keys() & new.keys()):
+        if before.digests.get(k) == after.digests.get(k):
+            continue
+        a, b = old[k].to_dict(), new[k].to_dict()
+        diff = {name: [a.get(name), b.get(name)] for name in sorted(set(a) | set(b))
+                if name != "n" and a.get(name) != b.get(name)}
+        res.changed.append({"id": k, "kind": old[k].kind, "fields": diff})
 
 
 def _copy_inputs(case: Case, dest: Path) -> None:
@@ -137,21 +131,20 @@ def reproduce(case_dir: str | Path, *, work: Path | None = None, progress: Progr
         _check_inputs(case, work_case, res)
         res.stage = run_stage(work_case, DetectStage(rules=rules), progress=progress, argv=["lsf", "reproduce"],
                               force=True)
-        before = case.read_json(case.findings_json)
-        after = work_case.read_json(work_case.findings_json)
-        res.findings_before = len(before.get("findings") or [])
-        res.findings_after = len(after.get("findings") or [])
-        if before.get("rules_sha256") != rules.sha256:
-            res.notes.append(f"findings.json names rules {str(before.get('rules_sha256'))[:16]}…, the archive holds "
+        before = FindingsDoc.load(case.findings_json)
+        after = FindingsDoc.load(work_case.findings_json)
+        res.findings_before, res.findings_after = len(before), len(after)
+        if before.rules_sha256 != rules.sha256:
+            res.notes.append(f"findings.json names rules {str(before.rules_sha256)[:16]}…, the archive holds "
                              f"{rules.sha256[:16]}…")
-        compare_findings(before.get("findings") or [], after.get("findings") or [], res)
+        compare_findings(before, after, res)
         ev_case, ev_now = case.root / "evidence", work_case.root / "evidence"
         res.evidence_same = (digest_path(ev_case) if ev_case.exists() else None) == (
             digest_path(ev_now) if ev_now.exists() else None)
         if not res.evidence_same:
             res.notes.append("the evidence crops (evidence/) differ from the case's")
         res.identical = (not (res.added or res.removed or res.changed) and res.evidence_same
-                         and before.get("rules_sha256") == after.get("rules_sha256")
+                         and before.rules_sha256 == after.rules_sha256
                          and all(i["same"] for i in res.inputs))
         return res
     finally:

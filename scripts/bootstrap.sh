@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: ffmpeg (media), a CJK font (fixtures, PDF reports), openssl (RFC 3161 checks),
-# chromium + poppler-utils (the report tests render the HTML and read the PDF text).
-APT_PKGS=(ffmpeg fonts-wqy-zenhei openssl chromium poppler-utils)
+# chromium + poppler-utils (the report tests render the HTML and read the PDF text), chromium-driver
+# (the review page's test drives chromium through selenium).
+APT_PKGS=(ffmpeg fonts-wqy-zenhei openssl chromium chromium-driver poppler-utils)
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -48,7 +48,9 @@ def test_seal_entry_precedes_manifest_and_is_covered(sealed_case):
     assert doc["source"]["sha256"] == json.loads((root / "source.json").read_text())["sha256"]
     # the report stage recorded its outputs in custody with the hashes now on disk
     rep = entries[-2]
-    assert {o["path"] for o in rep["outputs"]} == {"report/report.json"}
+    # (--format json; the findings table and subtitle tracks are written with every report)
+    assert {o["path"] for o in rep["outputs"]} == {"report/report.json", "report/findings.csv", "report/findings.srt",
+                                                   "report/findings.vtt"}
     assert verify_case(root).ok
 
 

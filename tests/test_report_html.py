@@ -191,7 +191,9 @@ def test_json_report_has_every_section(report_case):
                 "limitations", "verification"):
         assert doc[key], key
     assert doc["summary"]["total"] == 7 and doc["summary"]["by_severity"] == {"high": 4, "medium": 2, "low": 1}
-    assert doc["summary"]["top"][0] in {"F0002", "F0005"}  # severity high, highest confidence first
+    by_kind = {f["kind"]: f for g in doc["groups"] for f in g["findings"]}
+    # severity high, highest confidence first: the counterfeit slang (0.95), then the page mismatch (0.9)
+    assert doc["summary"]["top"][:2] == [by_kind["counterfeit_slang"]["id"], by_kind["spec_mismatch"]["id"]]
     assert {e["path"] for e in doc["exhibits"]} >= {"source.json", "findings.json", "transcript.json"}
     assert doc["environment"]["model"]["sha256"] == "ab" * 32 and doc["environment"]["rules_sha256"] == "cd" * 32
     assert any("redecode" in en or "biased" in en for _zh, en in doc["limitations"])
@@ -219,10 +221,10 @@ def test_html_renders_in_headless_chromium(report_case, tmp_path):
     assert 3000 < info["height"] < 20000 and info["width"] <= 1280
     assert info["svg"] >= 7
     text = info["text"]
-    assert "00:00:01.480" in text  # F0001's timecode
+    assert "00:00:01.480" in text  # the first finding's timecode
     assert QUOTES["F_slang"] in text and "直播带货取证报告" in text
     assert '<script>alert("x")</script></td></tr></table>' in text  # shown as text
-    assert re.search(r"F0001\s+00:00:01\.480", text)
+    assert re.search(r"#1 F[0-9a-f]{10}\s+00:00:01\.480", text)  # display number, stable id, timecode
     from PIL import Image
 
     with Image.open(shot) as im:

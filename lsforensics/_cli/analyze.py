@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from ..batch.runner import BatchOptions, run_batch
-from ..batch.summary import timecode
 from ..extract import FrameParams
+from ..findings import timecode
 from ..pipeline import AnalyzeOptions, fail_on_hit
 from ..pipeline import analyze as run_analyze
 from ..report.display import display_text

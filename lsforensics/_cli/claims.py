@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..case_run import SealOptions, Step, run_on_case
+from ..findings import FindingsDoc
 from .common import argv as cli_argv
 from .common import common_options, emit, opts, progress, require_case, rules_plan, seal_options
 
@@ -56,11 +57,11 @@ def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...]
         run = run_on_case(case, steps, rules=plan, seal=SealOptions(sign_key), force=force, argv=cli_argv(),
                           operator=opts().get("operator"), progress=prog)
     doc = case.read_json(case.root / "pages.json")
-    findings = case.read_json(case.findings_json).get("findings", [])
+    findings = FindingsDoc.load(case.findings_json).findings
     emit({
         "pages": doc["pages"],
         "findings": len(findings),
-        "spec_mismatch": sum(1 for f in findings if f["kind"] == "spec_mismatch"),
-        "price_anomaly": sum(1 for f in findings if f["kind"] == "price_anomaly"),
+        "spec_mismatch": sum(1 for f in findings if f.kind == "spec_mismatch"),
+        "price_anomaly": sum(1 for f in findings if f.kind == "price_anomaly"),
         "notes": run.notes, "resealed": run.report,
     }, _human, case=case, stages=run.stages)

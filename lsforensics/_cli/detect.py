@@ -9,6 +9,7 @@ import click
 
 from ..case_run import SealOptions, Step, run_on_case
 from ..errors import VerificationError
+from ..findings import FindingsDoc
 from .common import argv as cli_argv
 from .common import common_options, emit, opts, progress, require_case, rules_plan, seal_options, stage_lines
 
@@ -54,7 +55,6 @@ def detect(case_dir: Path, rules_dirs: tuple[Path, ...], chat_files: tuple[Path,
     """
     from ..chat import ChatStage
     from ..detect.stage import DetectStage
-    from ..findings import SEVERITY_ORDER
 
     case = require_case(case_dir)
     plan = rules_plan(case, force=force)  # loads and validates the rules first: bad rules exit 2
@@ -65,8 +65,6 @@ def detect(case_dir: Path, rules_dirs: tuple[Path, ...], chat_files: tuple[Path,
     emit({"result": run.stages[-1].result, "notes": run.notes, "resealed": run.report}, _human, case=case,
          stages=run.stages)
     if fail_on:
-        doc = case.read_json(case.findings_json)
-        limit = SEVERITY_ORDER[fail_on]
-        hit = [f for f in doc.get("findings", []) if SEVERITY_ORDER.get(f.get("severity"), 9) <= limit]
+        hit = FindingsDoc.load(case.findings_json).at_or_above(fail_on)
         if hit:
             raise VerificationError(f"{len(hit)} finding(s) of severity {fail_on} or higher (--fail-on {fail_on})")

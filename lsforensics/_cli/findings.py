@@ -17,7 +17,7 @@ def _human(r: dict[str, Any]) -> str:
     for f in r["findings"]:
         what = " ".join(str(x) for x in (f.get("brand"), f.get("term") or f.get("matched")) if x)
         quote = display_text(str(f.get("quote") or "").replace("\n", " "))[:60]
-        lines.append(f"  {f.get('id') or '':<7} {f['timecode']:>12}  {f.get('severity') or '':<6} "
+        lines.append(f"  #{f.get('n') or '':<4} {f.get('id') or '':<12} {f['timecode']:>12}  {f.get('severity') or '':<6} "
                      f"{f.get('kind') or '':<18} {f.get('source') or '':<7} {display_text(what)}  {quote}".rstrip())
     return "\n".join(lines)
 
@@ -30,7 +30,7 @@ def _human(r: dict[str, Any]) -> str:
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV (one row per finding; lists as JSON arrays).")
 @common_options
 def findings(case_dir: Path, kinds: tuple[str, ...], severity: str | None, as_csv: bool) -> None:
-    """List the findings of CASE (strongest first per time), filtered by kind and severity.
+    """List the findings of CASE in time order, filtered by kind and severity.
 
     Reads CASE/findings.json; nothing is written. --json prints the findings in the result
     envelope, --csv the same columns as the batch findings table.

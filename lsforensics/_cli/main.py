@@ -119,6 +119,7 @@ def _register() -> None:
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
     from .record import record; cli.add_command(record)  # noqa: E702, I001
+    from .review import review; cli.add_command(review)  # noqa: E702, I001
     from .config import config; cli.add_command(config)  # noqa: E702, I001
     from .reproduce import reproduce; cli.add_command(reproduce)  # noqa: E702, I001
     from .findings import findings; cli.add_command(findings)  # noqa: E702, I001

@@ -26,6 +26,14 @@ def _human(r: dict[str, Any]) -> str:
                      "for it; anyone able to write the folder could have rewritten it consistently")
     for a in r["anchors"]:
         lines.append(f"  {'anchored  ' if a['anchored'] else 'UNANCHORED'} {a['part']}: {a['statement']}")
+    if r.get("seals"):
+        lines.append("seals (oldest first; the last is manifest.json itself):")
+        for s in r["seals"]:
+            state = "ok" if not s["problems"] else f"{s['problems']} problem(s)"
+            lines.append(f"  seal {s['seal']}  {s['created']}  {s['folder']}/manifest.json sha256 "
+                         f"{s['manifest_sha256'][:16]}…  {s['file_count']} files"
+                         + (f"  signer {s['signer'][:16]}…" if s.get("signer") else "  unsigned") + f"  {state}")
+        lines.append("  current  manifest.json")
     lines.append("equivalent checks without lsf:")
     lines += [f"  {c}" for c in r["commands"]]
     lines.append("result: " + RESULT_LINE[r["status"]].format(n=len(r["problems"])))
@@ -56,8 +64,10 @@ def verify(case_dir: Path, pubkey: Path | None, source: Path | None, tsa_ca: Pat
 
     Reports each changed, missing or added file or folder, a broken custody chain, a source that
     differs from source.json, a bad or removed signature, a timestamp that does not cover
-    manifest.json or was removed and, with --source, a source video whose hash differs. Paths
-    outside the case are rejected, never followed. Nothing is written.
+    manifest.json or was removed and, with --source, a source video whose hash differs. Earlier
+    seals kept under seals/N/ (a case sealed again after review) are checked too, and it says
+    what changed between each seal and the next. Paths outside the case are rejected, never
+    followed. Nothing is written.
 
     Exit 0 only when the case is intact AND every signature and timestamp in it was checked
     against a key (--pubkey) or TSA root (--tsa-ca) you supplied; exit 4 when nothing is wrong

@@ -18,6 +18,8 @@ from typing import Any
 import networkx as nx
 
 from ..case import atomic_output
+from ..findings import FindingsDoc
+from .summary import case_findings
 
 FRAME_DISTANCE = 4
 MAX_BUCKET = 2000  # buckets larger than this are generic imagery; skipped
@@ -66,14 +68,10 @@ def build_network(cases: dict[str, Path]) -> nx.Graph:
     refs: dict[str, set[str]] = {}
     hashes: dict[str, list[int]] = {}
     for node, case_dir in cases.items():
-        try:
-            doc = json.loads((case_dir / "findings.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            doc = {}
-        fs = doc.get("findings") or []
-        brands[node] = {f["brand"] for f in fs if f.get("brand")}
-        terms[node] = {f["term"] for f in fs if f.get("term") and f.get("kind") in ("brand_codeword", "counterfeit_slang")}
-        refs[node] = {str(f.get("reference") or f.get("rule")) for f in fs if f.get("kind") == "logo_match"}
+        fs = case_findings(case_dir).findings
+        brands[node] = set(FindingsDoc(fs).brands())
+        terms[node] = {f.term for f in fs if f.term and f.kind in ("brand_codeword", "counterfeit_slang")}
+        refs[node] = {str(f.extra.get("reference") or f.rule) for f in fs if f.kind == "logo_match"}
         hashes[node] = _frame_hashes(case_dir)
         g.add_node(node, label=Path(node).name, case=str(case_dir), findings=len(fs),
                    brands=";".join(sorted(brands[node])))

@@ -25,7 +25,8 @@ from typing import Any
 from .. import __version__
 from ..case import atomic_write_text
 from ..case_options import STREAM_FIELDS
-from .summary import case_findings, implied_brands, strength, timecode
+from ..findings import timecode
+from .summary import case_findings
 
 RANK = {"high": 3, "medium": 2, "low": 1}
 
@@ -38,17 +39,18 @@ def _case_view(row: dict[str, Any], out: Path) -> dict[str, Any]:
     doc = json.loads(row["row"]) if row.get("row") else {}
     stream = {k: (doc.get("stream") or {}).get(k, "") for k in STREAM_FIELDS}
     case_dir = Path(row["case_dir"]) if row.get("case_dir") else None
-    findings = case_findings(case_dir) if case_dir and row["status"] in ("done", "duplicate") else []
-    sev = Counter(f.get("severity") for f in findings)
-    top = min(findings, key=strength) if findings else None
+    doc = case_findings(case_dir) if case_dir and row["status"] in ("done", "duplicate") else None
+    findings = doc.findings if doc is not None else []
+    sev = Counter(f.severity for f in findings)
+    top = doc.strongest(1)[0] if findings else None
     report = None
     if case_dir is not None and (case_dir / "report" / "report.html").is_file():
         try:
             report = (case_dir / "report" / "report.html").relative_to(out).as_posix()
         except ValueError:
             report = (case_dir / "report" / "report.html").as_uri()
-    brands = implied_brands(findings)
-    top_sev = top.get("severity") if top else ""
+    brands = doc.brands() if doc is not None else []
+    top_sev = top.severity if top else ""
     return {
         "name": case_dir.name if case_dir else Path(row.get("video") or row["path"]).name,
         "video": Path(row.get("video") or row["path"]).name, "report": report, "status": row["status"],
@@ -61,9 +63,8 @@ def _case_view(row: dict[str, Any], out: Path) -> dict[str, Any]:
         "platform_key": " ".join(stream[k] for k in ("platform", "room", "streamer")).strip() or "\uffff",
         **stream,
         "strongest": None if top is None else {
-            "kind": top.get("kind"), "severity": top.get("severity"), "timecode": timecode(top.get("start")),
-            "what": " ".join(str(x) for x in (top.get("brand"), top.get("term")) if x),
-            "quote": str(top.get("quote") or "")[:200]},
+            "kind": top.kind, "severity": top.severity, "timecode": timecode(top.start),
+            "what": " ".join(str(x) for x in (top.brand, top.term) if x), "quote": str(top.quote or "")[:200]},
     }
 
 

@@ -10,36 +10,16 @@ from typing import Any
 import pandas as pd
 
 from ..case import atomic_output
-from ..findings import SEVERITY_ORDER
+from ..errors import InputError
+from ..findings import SEVERITIES, FindingsDoc, timecode
 
-SEVERITIES = ("high", "medium", "low")
 
-
-def _load(path: Path) -> Any:
+def case_findings(case_dir: Path) -> FindingsDoc:
+    """The case's findings; a missing or unreadable findings.json counts as none (the row says why)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def strength(f: dict[str, Any]) -> tuple:
-    return (SEVERITY_ORDER.get(f.get("severity"), 9), -(f.get("confidence") or 0.0), f.get("start") or 0.0)
-
-
-def timecode(t: float | None) -> str:
-    if t is None:
-        return ""
-    t = float(t)
-    return f"{int(t // 3600):02d}:{int(t % 3600 // 60):02d}:{t % 60:06.3f}"
-
-
-def case_findings(case_dir: Path) -> list[dict[str, Any]]:
-    doc = _load(case_dir / "findings.json") or {}
-    return list(doc.get("findings") or [])
-
-
-def implied_brands(findings: list[dict[str, Any]]) -> list[str]:
-    return sorted({f["brand"] for f in findings if f.get("brand")})
+        return FindingsDoc.load(case_dir / "findings.json", missing_ok=True)
+    except InputError:
+        return FindingsDoc([])
 
 
 def manifest_columns(row: dict[str, Any]) -> dict[str, Any]:
@@ -60,19 +40,19 @@ def summary_row(row: dict[str, Any]) -> dict[str, Any]:
         "duration_s": row.get("duration"), "wall_s": row.get("wall_s"), "error": row.get("error"),
     }
     out.update(manifest_columns(row))
-    findings = case_findings(Path(row["case_dir"])) if row.get("case_dir") and row["status"] == "done" else []
-    out["findings"] = len(findings)
-    sev = Counter(f.get("severity") for f in findings)
+    doc = case_findings(Path(row["case_dir"])) if row.get("case_dir") and row["status"] == "done" else FindingsDoc([])
+    out["findings"] = len(doc)
+    sev = Counter(f.severity for f in doc)
     for s in SEVERITIES:
         out[f"severity_{s}"] = sev.get(s, 0)
-    for kind, n in sorted(Counter(f.get("kind") for f in findings).items()):
+    for kind, n in sorted(Counter(f.kind for f in doc).items()):
         out[f"kind_{kind}"] = n
-    out["brands"] = ";".join(implied_brands(findings))
-    if findings:
-        top = min(findings, key=strength)
-        what = " ".join(str(x) for x in (top.get("kind"), top.get("brand") or "", top.get("term") or "") if x)
-        out["strongest"] = f"{what} @ {timecode(top.get('start'))}".strip()
-        out["strongest_quote"] = top.get("quote") or ""
+    out["brands"] = ";".join(doc.brands())
+    if len(doc):
+        top = doc.strongest(1)[0]
+        what = " ".join(x for x in (top.kind, top.brand or "", top.term or "") if x)
+        out["strongest"] = f"{what} @ {timecode(top.start, empty='')}".strip()
+        out["strongest_quote"] = top.quote or ""
     else:
         out["strongest"] = out["strongest_quote"] = ""
     return out

@@ -3,8 +3,8 @@
 A detector reads case files (transcript, OCR, chat, pages, frames) plus the rule set and returns
 findings. The detect stage (``lsforensics.detect.stage``) imports the detector modules, which
 register their classes with ``@register``, runs them sorted by ``order`` and writes the single
-``findings.json``. Detectors never write ``findings.json`` themselves: one writer keeps the
-numbering (F0001…) and the custody entry consistent.
+``findings.json``. Detectors never write ``findings.json`` themselves: one writer gives every
+finding its stable id (``findings.assign_ids``) and keeps the custody entry consistent.
 
 ``order``: detectors that only read case files use the default 50; detectors that build on other
 findings (claims vs page, price model) use 90 and receive the earlier findings as ``prior``.

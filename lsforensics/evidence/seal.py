@@ -19,6 +19,7 @@ from ..custody import CustodyLog
 from ..errors import InputError, VerificationError
 from ..stage import case_operator
 from . import manifest as mf
+from . import seals
 from . import sign as sg
 from . import timestamp as ts
 
@@ -159,6 +160,7 @@ def seal_case(
                 return SealResult(case.root, True, hashlib.sha256(data).hexdigest(), doc.get("file_count", 0),
                                   (doc.get("signer") or {}).get("fingerprint"), None,
                                   ["case already sealed and unchanged"])
+        seals.keep_manifest(case)  # a reseal keeps the previous seal under seals/N/, never deletes it
         signer = ({"algorithm": "ed25519", "fingerprint": fpr, "public_key": sg.public_pem(key.public_key()).decode()}
                   if key else None)
         CustodyLog(case.custody).append(

@@ -81,6 +81,7 @@ class VerifyResult:
     anchors: list[Anchor] = field(default_factory=list)
     timestamp: dict[str, Any] | None = None
     signer: str | None = None
+    seals: list[dict[str, Any]] = field(default_factory=list)  # kept earlier seals (seals/N/), see seals.py
 
     def fail(self, check: str, path: str | None, message: str) -> None:
         self.ok = False
@@ -327,12 +328,31 @@ def check_custody(ctx: VerifyContext, res: VerifyResult) -> None:
                           f"each action are unchanged")
 
 
+def check_review_log(ctx: VerifyContext, res: VerifyResult) -> None:
+    """review.jsonl, when the case was reviewed: the same hash chain as custody.jsonl."""
+    from ..review.decisions import REVIEW_FILE, ReviewLog
+
+    log = ReviewLog(ctx.root / REVIEW_FILE)
+    if not log.path.is_file() or log.path.is_symlink():
+        return
+    problems = log.verify_chain()
+    for p in problems:
+        res.fail("review", REVIEW_FILE, str(p))
+    if not problems:
+        res.passed.append(f"{REVIEW_FILE} hash chain intact ({len(log.raw_lines())} decisions)")
+
+
 def check_source_binding(ctx: VerifyContext, res: VerifyResult) -> None:
     """The source every extract stage read, the case's identity and the findings all name the one
     sha256 that source.json certifies (a source swapped between hashing and decoding shows here)."""
     src = _obj(_case_json(ctx.root, "source.json"))
     certified = _str(src.get("sha256"))
     if not certified:
+        extracted = any(e.get("action") in EXTRACT_ACTIONS for _n, e in _custody_entries(ctx.root))
+        if not extracted and not (ctx.root / "source.json").exists() and not (ctx.root / "findings.json").exists():
+            # Nothing was extracted yet (a case `lsf record` made, before `lsf analyze`): no binding to check.
+            res.notes.append("no source has been extracted into this case yet (no source.json, no extract stage)")
+            return
         res.fail("binding", "source.json", "missing, unreadable or without a sha256: the source is not certified")
         return
     bad = 0
@@ -421,8 +441,11 @@ def check_timestamp(ctx: VerifyContext, res: VerifyResult) -> None:
         elif recorded:
             res.fail("timestamp", mf.MANIFEST_TSR, f"missing, although manifest.json records a timestamp requested "
                                                     f"from {tsa}: manifest.tsr and manifest.tsq were removed")
-        elif tsa_ca is not None:
+        elif tsa_ca is not None and not any((root / "capture" / "stamps").glob("*.tsr")):
             res.fail("timestamp", mf.MANIFEST_TSR, "missing: the case has no timestamp, but --tsa-ca was given")
+        elif tsa_ca is not None:
+            res.notes.append("the current seal has no RFC 3161 timestamp; --tsa-ca was used for the stamps of the "
+                             "capture chain (capture/stamps/), which attest when each recorded piece existed")
         else:
             res.notes.append("no RFC 3161 timestamp (no manifest.tsr, and manifest.json records no timestamp request)")
         return
@@ -488,16 +511,49 @@ def check_source(ctx: VerifyContext, res: VerifyResult) -> None:
         res.passed.append(f"source video {ctx.source} has the recorded sha256 {d.sha256}")
 
 
+def check_kept_seals(ctx: VerifyContext, res: VerifyResult) -> None:
+    """Every earlier seal under seals/N/: the same signature and timestamp checks, on its own bytes."""
+    from . import seals
+
+    def sub_check(folder: Path, run: Any, bad: Any = None) -> None:
+        sub = VerifyResult(str(folder))
+        run(sub)
+        tag = f"{seals.SEALS_DIR}/{folder.name}"
+        for p in sub.problems:
+            if bad is not None:
+                bad(f"{tag}/{p.path}" if p.path else tag, f"{p.check}: {p.message}")
+            else:
+                res.fail("seals", f"{tag}/{p.path}" if p.path else tag, f"{p.check}: {p.message}")
+        res.passed += [f"seal {folder.name}: {x}" for x in sub.passed]
+        res.notes += [f"seal {folder.name}: {x}" for x in sub.notes if "not signed" in x or "no RFC 3161" in x]
+
+    def signature(folder: Path, data: bytes, sdoc: dict[str, Any], bad: Any) -> None:
+        # The stored key of that seal (an earlier seal may have another signer than --pubkey).
+        sub_check(folder, lambda sub: check_signature(VerifyContext(folder, data, sdoc), sub), bad)
+
+    def timestamp(folder: Path, data: bytes) -> None:
+        sub_check(folder, lambda sub: check_timestamp(VerifyContext(folder, data, _obj(mf.read_manifest(folder)[1]),
+                                                                    tsa_ca=ctx.tsa_ca), sub))
+
+    records = seals.check_seals(ctx.root, ctx.doc, res.fail, res.passed, res.notes, signature, timestamp)
+    if records:
+        res.notes.append(f"{len(records) + 1} seals: {len(records)} kept under {seals.SEALS_DIR}/ and the current "
+                         "manifest.json, which lists them")
+    res.seals = records
+
+
 Check = Callable[[VerifyContext, VerifyResult], None]
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("files", check_files),
     ("added", check_added),
     ("manifest", check_sha256_list),
     ("custody", check_custody),
+    ("review", check_review_log),
     ("binding", check_source_binding),
     ("signature", check_signature),
     ("timestamp", check_timestamp),
     ("source", check_source),
+    ("seals", check_kept_seals),
 )
 
 
@@ -575,3 +631,4 @@ def verify_case(root: str | os.PathLike[str], *, pubkey: Path | None = None, sou
                                  f"({type(exc).__name__}: {clip(str(exc), 200)})")
     res.commands = equivalent_commands(root, pubkey, tsa_ca)
     return res
+

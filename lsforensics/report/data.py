@@ -23,26 +23,16 @@ from ..evidence import manifest as mf
 from ..evidence.environment import environment
 from ..evidence.verify import SEAL_FIND
 from ..extract import media_limitations
-from ..findings import SEVERITY_ORDER
+from ..findings import Finding, FindingsDoc, timecode
+from ..findings import strength as finding_strength
 from . import labels as lb
 
 MAX_EXCERPTS = 120
+EXCERPT_REFS = 12  # findings named beside one transcript excerpt; the rest are counted
 # Finding fields the report lays out itself; any other key is shown under the finding as is.
 _SHOWN = frozenset({"id", "kind", "source", "start", "end", "brand", "term", "matched", "match", "rule", "quote",
                     "severity", "confidence", "evidence", "bbox", "explanation", "law", "legal_basis"})
 TOP_N = 10
-
-
-def timecode(t: Any) -> str:
-    """``HH:MM:SS.mmm`` from seconds (the video's own clock, SPEC: seconds from the video start)."""
-    if not isinstance(t, int | float) or isinstance(t, bool) or not math.isfinite(t):
-        return "—"
-    ms = int(round(float(t) * 1000))
-    sign = "-" if ms < 0 else ""
-    h, rem = divmod(abs(ms), 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{sign}{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
 def _num(x: Any, default: float | None = None) -> float | None:
@@ -56,13 +46,14 @@ def _text(x: Any) -> str | None:
     return x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
 
 
-def strength(f: dict[str, Any]) -> tuple:
-    """Sort key, strongest first: severity, then confidence, then time."""
-    return (SEVERITY_ORDER.get(f.get("severity"), 9), -(_num(f.get("confidence"), 0.0) or 0.0),
-            _num(f.get("start"), float("inf")), str(f.get("id")))
+def strength(v: dict[str, Any]) -> tuple:
+    """Sort key of a finding's view, strongest first (the order of :func:`findings.strength`)."""
+    return finding_strength(Finding(kind=v["kind"], source=v["source"], start=v["start"], end=v["end"],
+                                    rule=v["rule"], severity=v["severity"], confidence=v["confidence"] or 0.0,
+                                    id=v["id"]))
 
 
-def _read_optional(case: Case, path: Path) -> Any:
+def read_optional(case: Case, path: Path) -> Any:
     if not path.is_file():
         return None
     try:
@@ -71,14 +62,14 @@ def _read_optional(case: Case, path: Path) -> Any:
         return None
 
 
-def _rule_index(case: Case) -> dict[str, dict[str, Any]]:
+def rule_index(case: Case | None = None) -> dict[str, dict[str, Any]]:
     """Rule items by id from the rules the case was analysed with (its archive, CASE/rules/), for
     each finding's legal basis; a case without an archive (made by an older lsf) falls back to
     this lsf's shipped rules, and the report says so (:func:`rules_view`). Best effort."""
     try:
         from ..case_rules import has_archive, load_archived, requested_rules
 
-        rs = load_archived(case) if has_archive(case) else requested_rules(())
+        rs = load_archived(case) if case is not None and has_archive(case) else requested_rules(())
     except Exception:  # noqa: BLE001 - a report must not fail because the rules cannot load here
         return {}
     index: dict[str, dict[str, Any]] = {}
@@ -92,11 +83,11 @@ def _rule_index(case: Case) -> dict[str, dict[str, Any]]:
     return index
 
 
-def _legal_basis(f: dict[str, Any], index: dict[str, dict[str, Any]]) -> str | None:
+def _legal_basis(f: Finding, index: dict[str, dict[str, Any]]) -> str | None:
     for key in ("legal_basis", "law"):
-        if f.get(key):
-            return _text(f[key])
-    rule = str(f.get("rule") or "")
+        if f.extra.get(key):
+            return _text(f.extra[key])
+    rule = f.rule
     candidates = [rule, rule.split("/")[-1], rule.split("/")[-1].split(".")[0], rule.split(".")[0]]
     for c in candidates:
         item = index.get(c)
@@ -107,13 +98,13 @@ def _legal_basis(f: dict[str, Any], index: dict[str, dict[str, Any]]) -> str | N
     return None
 
 
-def _duration(source: dict[str, Any] | None, findings: list[dict[str, Any]]) -> float:
+def _duration(source: dict[str, Any] | None, findings: list[Finding]) -> float:
     d = _num(((source or {}).get("probe") or {}).get("duration"))
-    ends = [_num(f.get("end")) or _num(f.get("start")) or 0.0 for f in findings]
+    ends = [(f.end if f.end is not None else f.start) or 0.0 for f in findings]
     return max([d or 0.0, *ends, 1.0])
 
 
-def _frame_index(frames: Any) -> list[tuple[float, str]]:
+def frame_index(frames: Any) -> list[tuple[float, str]]:
     out = []
     for fr in frames if isinstance(frames, list) else []:
         if isinstance(fr, dict) and isinstance(fr.get("file"), str) and _num(fr.get("t")) is not None:
@@ -121,13 +112,13 @@ def _frame_index(frames: Any) -> list[tuple[float, str]]:
     return sorted(out)
 
 
-def _evidence_image(case: Case, f: dict[str, Any], frames: list[tuple[float, str]]) -> str | None:
+def evidence_image(case: Case, f: Finding, frames: list[tuple[float, str]]) -> str | None:
     """A case-relative image for the finding: its own evidence, else the frame nearest its start."""
-    for ev in f.get("evidence") or []:
-        if isinstance(ev, str) and ev.lower().endswith((".jpg", ".jpeg", ".png")) and is_safe_case_file(case, ev):
+    for ev in f.evidence:
+        if ev.lower().endswith((".jpg", ".jpeg", ".png")) and is_safe_case_file(case, ev):
             return ev
-    t = _num(f.get("start"))
-    if t is None or not frames or f.get("source") not in ("screen", "frame", "speech"):
+    t = f.start
+    if t is None or not frames or f.source not in ("screen", "frame", "speech"):
         return None
     best = min(frames, key=lambda fr: abs(fr[0] - t))
     return best[1] if abs(best[0] - t) <= 5.0 and is_safe_case_file(case, best[1]) else None
@@ -139,40 +130,39 @@ def is_safe_case_file(case: Case, rel: str) -> bool:
             and (case.root / rel).is_file())
 
 
-def _finding_view(f: dict[str, Any], n: int, index: dict[str, dict[str, Any]], case: Case,
-                  frames: list[tuple[float, str]]) -> dict[str, Any]:
-    kind = str(f.get("kind") or "unknown")
-    match = str(f.get("match") or "")
-    sev = str(f.get("severity") or "")
-    conf = _num(f.get("confidence"))
+def finding_view(f: Finding, index: dict[str, dict[str, Any]], case: Case,
+                 frames: list[tuple[float, str]]) -> dict[str, Any]:
+    """One finding as the report (and the review page) shows it: labels, timecodes, legal basis."""
+    kind = f.kind
     # Kind-specific fields (claim/spec, price/reference/ratio, chat user, …) are shown as they are.
-    extra = {k: v for k, v in f.items() if k not in _SHOWN}
-    bbox = f.get("bbox")
+    extra = {k: v for k, v in f.extra.items() if k not in _SHOWN}
     return {
-        "id": _text(f.get("id")) or f"#{n}",
+        "id": f.id,
+        "n": f.n,
+        "label": f.label,
         "kind": kind,
         "kind_label": lb.kind_label(kind),
-        "source": _text(f.get("source")),
-        "source_label": lb.pair(lb.SOURCES, str(f.get("source"))),
-        "start": _num(f.get("start")),
-        "end": _num(f.get("end")),
-        "timecode": timecode(f.get("start")),
-        "timecode_end": timecode(f.get("end")),
-        "severity": sev,
-        "severity_label": lb.pair(lb.SEVERITIES, sev),
-        "confidence": round(conf, 3) if conf is not None else None,
-        "quote": _text(f.get("quote")),
-        "term": _text(f.get("term")),
-        "matched": _text(f.get("matched")),
-        "brand": _text(f.get("brand")),
-        "rule": _text(f.get("rule")),
+        "source": f.source,
+        "source_label": lb.pair(lb.SOURCES, f.source),
+        "start": f.start,
+        "end": f.end,
+        "timecode": timecode(f.start),
+        "timecode_end": timecode(f.end),
+        "severity": f.severity,
+        "severity_label": lb.pair(lb.SEVERITIES, f.severity),
+        "confidence": round(f.confidence, 3),
+        "quote": f.quote,
+        "term": f.term,
+        "matched": f.matched,
+        "brand": f.brand,
+        "rule": f.rule,
         "legal_basis": _legal_basis(f, index),
-        "match": match,
-        "match_label": lb.pair(lb.MATCHES, match),
-        "explanation": _text(f.get("explanation")),
-        "evidence": [e for e in (f.get("evidence") or []) if isinstance(e, str)],
-        "image": _evidence_image(case, f, frames),
-        "bbox": bbox if isinstance(bbox, list) and len(bbox) == 4 and all(_num(v) is not None for v in bbox) else None,
+        "match": f.match,
+        "match_label": lb.pair(lb.MATCHES, f.match),
+        "explanation": f.explanation,
+        "evidence": list(f.evidence),
+        "image": evidence_image(case, f, frames),
+        "bbox": f.bbox,
         "extra": extra,
     }
 
@@ -184,6 +174,7 @@ def _excerpts(transcript: Any, findings: list[dict[str, Any]]) -> list[dict[str,
         return []
     segs = [s for s in segs if isinstance(s, dict) and _num(s.get("start")) is not None]
     chosen: dict[int, set[str]] = {}
+    order = {f["id"]: f["n"] or 0 for f in findings}
     for f in findings:
         if f["source"] != "speech" or f["start"] is None:
             continue
@@ -196,7 +187,7 @@ def _excerpts(transcript: Any, findings: list[dict[str, Any]]) -> list[dict[str,
         s = segs[i]
         out.append({"start": _num(s.get("start")), "end": _num(s.get("end")), "timecode": timecode(s.get("start")),
                     "text": _text(s.get("text")) or "", "raw_text": _text(s.get("raw_text")),
-                    "findings": sorted(chosen[i])})
+                    "findings": sorted(chosen[i], key=lambda fid: (order.get(fid, 0), fid))})
     return out
 
 
@@ -212,6 +203,28 @@ def _exhibits(case: Case) -> list[dict[str, Any]]:
         size, digest = mf.hash_fd(mf.open_inside(case.root, rel))
         out.append({"path": rel, "size": size, "sha256": digest, "group": rel.split("/")[0] if "/" in rel else ""})
     return out
+
+
+def _review_limits(review: dict[str, Any]) -> list[tuple[str, str]]:
+    by = review["by_status"]
+    if not review["decisions"]:
+        return [("本报告中的发现尚未经人工复核。", "No finding in this report has been reviewed by a person yet "
+                 "(`lsf review CASE`).")]
+    items = [(f"{review['findings']} 项发现中有 {review['reviewed']} 项经人工复核（复核人：{', '.join(review['reviewers'])}）；"
+              "每项发现注明其复核状态、复核人和备注。复核决定记录在 review.jsonl（哈希链）中。",
+              f"{review['reviewed']} of {review['findings']} findings were reviewed by a person "
+              f"({', '.join(review['reviewers'])}): confirmed {by['confirmed']}, rejected {by['rejected']}, unsure "
+              f"{by['unsure']}. Each finding shows its status, reviewer and note; the decisions are in review.jsonl, "
+              "hash-chained like the custody log.")]
+    if by["changed"]:
+        items.append(("部分发现在复核之后发生变化，其复核决定不再适用，标为“已变更”。",
+                      f"{by['changed']} finding(s) changed after they were reviewed (detection was rerun): their "
+                      "decisions no longer apply and they are marked 'changed'."))
+    if review["only"]:
+        items.append((f"本报告只列出状态为 {', '.join(review['only'])} 的发现。",
+                      f"This report lists only the findings whose review status is {', '.join(review['only'])}; "
+                      "the case holds the others (findings.json, review.jsonl)."))
+    return items
 
 
 def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -251,21 +264,43 @@ def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[
     return items
 
 
+def _clips(case: Case) -> dict[str, dict[str, Any]]:
+    """Each finding's exhibit clip (file, sha256, where it starts on the source's clock)."""
+    from ..review.exhibits import load_exhibits
+
+    ex = load_exhibits(case) or {}
+    by_file = {c.get("file"): c for c in ex.get("clips") or [] if isinstance(c, dict)}
+    out = {}
+    for fid, rel in (ex.get("findings") or {}).items() if isinstance(ex.get("findings"), dict) else []:
+        c = by_file.get(rel)
+        if c:
+            out[str(fid)] = {"file": f"exhibits/{rel}", "sha256": c.get("sha256"), "timecode": timecode(c.get("clip_start")),
+                             "method": ex.get("method")}
+    return out
+
+
 def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str | None = None,
-                      tsa: str | None = None) -> dict[str, Any]:
+                      tsa: str | None = None, only: set[str] | None = None) -> dict[str, Any]:
     if not case.exists():
         raise InputError(f"{case.root} is not an lsf case (no case.json): run `lsf extract` first")
-    doc = case.read_json(case.require(case.findings_json, "detect -C CASE"))
-    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
-        raise InputError("findings.json has no 'findings' list")
-    source = _read_optional(case, case.source_json)
-    transcript = _read_optional(case, case.transcript_json)
-    frames = _frame_index(_read_optional(case, case.frames_json))
-    index = _rule_index(case)
-    raw = [f for f in doc["findings"] if isinstance(f, dict)]
-    views = [_finding_view(f, n, index, case, frames) for n, f in enumerate(raw, 1)]
+    case.require(case.findings_json, "detect -C CASE")
+    doc = FindingsDoc.load(case.findings_json)
+    source = read_optional(case, case.source_json)
+    transcript = read_optional(case, case.transcript_json)
+    frames = frame_index(read_optional(case, case.frames_json))
+    index = rule_index(case)
+    from ..review.decisions import review_state
+    from .matter import case_matter
+
+    state = review_state(case, doc)
+    clips = _clips(case)
+    all_views = [finding_view(f, index, case, frames) for f in doc.findings]
+    for v in all_views:
+        v["review"] = state.statuses[v["id"]].to_json()
+        v["clip"] = clips.get(v["id"])
+    views = [v for v in all_views if only is None or v["review"]["status"] in only]
     strongest = sorted(views, key=strength)
-    duration = _duration(source, raw)
+    duration = _duration(source, doc.findings)
 
     by_kind: dict[str, Counter[str]] = {}
     for v in views:
@@ -286,7 +321,10 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
                      "medium": g["medium"], "low": g["low"]} for g in groups],
         "top": [v["id"] for v in strongest[:TOP_N]],
         "brands": dict(Counter(v["brand"] for v in views if v["brand"]).most_common(10)),
+        "all_findings": len(all_views),
     }
+    review = state.summary()
+    review["only"] = sorted(only) if only else None
     info = case.info
     custody = CustodyLog(case.custody).entries() if case.custody.is_file() else []
     model = transcript.get("model") if isinstance(transcript, dict) else None
@@ -295,8 +333,8 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "argv": list(sys.argv if argv is None else argv),
         "model": model,
         "transcript_backend": transcript.get("backend") if isinstance(transcript, dict) else None,
-        "rules_sha256": doc.get("rules_sha256"),
-        "findings_source_sha256": doc.get("source_sha256"),
+        "rules_sha256": doc.rules_sha256,
+        "findings_source_sha256": doc.source_sha256,
     })
     src_view = None
     if isinstance(source, dict):
@@ -312,8 +350,10 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "stream": stream_view(info),
         "rules": rules_view(case),
         "source": src_view,
-        "source_matches_findings": (src_view or {}).get("sha256") == doc.get("source_sha256"),
+        "source_matches_findings": (src_view or {}).get("sha256") == doc.source_sha256,
         "capture": capture_view(case),  # None unless the case was recorded by `lsf record`
+        "matter": case_matter(case),
+        "review": review,
         "summary": summary,
         "duration": duration,
         "groups": groups,
@@ -322,7 +362,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "exhibits": _exhibits(case),
         "environment": env,
         "custody": custody,
-        "limitations": _limitations(transcript, views) + media_limitations(case),
+        "limitations": _review_limits(review) + _limitations(transcript, views) + media_limitations(case),
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }
@@ -341,7 +381,7 @@ def stream_view(info: dict[str, Any]) -> list[list[str]]:
 def rules_view(case: Case) -> dict[str, Any]:
     """Which rules the findings and legal bases come from: the case's archive, or (older cases) not."""
     path = case.root / "rules" / "rules.json"
-    index = _read_optional(case, path)
+    index = read_optional(case, path)
     if not isinstance(index, dict):
         return {"archived": False, "sha256": None, "folders": [],
                 "note": "这个案件没有存档规则；法律依据取自本版 lsf 自带的规则 / the case holds no archived rules: "

@@ -13,6 +13,7 @@ from jinja2 import Environment, select_autoescape
 from markupsafe import Markup, escape
 
 from . import timeline
+from .data import EXCERPT_REFS
 from .display import display_text
 from .images import data_uri, thumbnail
 from .template_html import TEMPLATE
@@ -58,4 +59,5 @@ def render_html(data: dict[str, Any], root: str) -> str:
             images[fid] = data_uri(jpeg)
     many = data["summary"]["total"] > 200
     svg = Markup(timeline.svg(data["groups"], data["duration"]))  # built from escaped parts
-    return _env().from_string(TEMPLATE).render(d=data, images=images, many=many, timeline_svg=svg)
+    return _env().from_string(TEMPLATE).render(d=data, images=images, many=many, timeline_svg=svg,
+                                                   refs=EXCERPT_REFS)

@@ -54,6 +54,13 @@ def _t(x: Any, limit: int = TOKEN_CHARS) -> str:
     return escape(s[:limit]) + f" … [{len(s):,} 字符 characters; 全文见 full text in report.json]"
 
 
+def _refs(ids: list[str], by_id: dict[str, Any]) -> str:
+    from .data import EXCERPT_REFS
+
+    shown = ", ".join(f"#{_t(by_id[i]['n'])}" if i in by_id else _t(i) for i in ids[:EXCERPT_REFS])
+    return shown + (f" +{len(ids) - EXCERPT_REFS}" if len(ids) > EXCERPT_REFS else "")
+
+
 def render_pdf(data: dict[str, Any], root: str) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -119,6 +126,13 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ])
+
+    def kv_table(rows: list[list[Any]]) -> Any:
+        """A two-column label/value table (source, capture, matter)."""
+        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
+        t.setStyle(grid)
+        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
+        return t
     finding_style = TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT), ("BOX", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
         ("LINEBEFORE", (1, 0), (2, -1), 0.4, colors.HexColor("#bbbbbb")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -146,10 +160,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                  [P("SHA-256"), P(_t(src["sha256"]), mono)], [P("SHA-512"), P(_t(src["sha512"]), mono)],
                  [P("大小/时长 Size/duration"), P(f"{_t(src['size'])} bytes · {_t(src['duration_timecode'])}")],
                  [P("文件修改时间 mtime"), P(f"{_t(src['mtime'])}（可被更改，不代表录制时间 / not the recording time）")]]
-    t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
-    t.setStyle(grid)
-    t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
-    story.append(t)
+    story.append(kv_table(rows))
     cap = d.get("capture")
     if cap:
         story.append(P("直播采集 / Capture", h2))
@@ -157,10 +168,11 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         rows += [[P(f"中断 gap: {_t(g['cause'])}"), P(f"{_t(g['from'])} .. {_t(g['to'])}: {_t(g['wall'])} without data, "
                                                    f"{_t(g['missing'])} media missing, at {_t(g['at'])}")]
                  for g in cap["gaps"]]
-        t = LongTable(rows, colWidths=[40 * mm, width - 40 * mm])
-        t.setStyle(grid)
-        t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), colors.white)]))
-        story.append(t)
+        story.append(kv_table(rows))
+    if d.get("matter"):
+        story.append(P("案件信息 / Matter", h2))
+        rows = [[P(f"{_t(m['zh'])} {_t(m['en'])}"), P(fit(m["value"], f"matter {m['en']}").replace("\n", "<br/>"))] for m in d["matter"]]
+        story.append(kv_table(rows))
 
     # -- summary ----------------------------------------------------------------------------
     s = d["summary"]
@@ -170,6 +182,15 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                    f"<font color='{sev_color['medium']}'>中 medium {s['by_severity']['medium']}</font> · "
                    f"<font color='{sev_color['low']}'>低 low {s['by_severity']['low']}</font>",
                    ParagraphStyle("big", parent=base, fontSize=11, leading=15)))
+    rv = d["review"]
+    by = rv["by_status"]
+    story.append(P(f"人工复核 Human review: {rv['reviewed']} / {rv['findings']} reviewed · 确认 confirmed {by['confirmed']} · "
+                   f"驳回 rejected {by['rejected']} · 不确定 unsure {by['unsure']} · 已变更 changed {by['changed']} · "
+                   f"未复核 not reviewed {by['unreviewed']}"
+                   + (f" · 复核人 reviewer(s): {_t(', '.join(rv['reviewers']))}" if rv["reviewers"] else "")))
+    if rv["only"]:
+        story.append(P(f"<b>本报告只列出状态为 {_t(', '.join(rv['only']))} 的发现 / only findings with review status "
+                       f"{_t(', '.join(rv['only']))}: {s['total']} of {s['all_findings']}</b>"))
     if s.get("brands"):
         story.append(P("涉及品牌 Brands named: " + ", ".join(f"{_t(b)} ({n})" for b, n in s["brands"].items())))
     rows = [[P("类型 Kind"), P("高 High"), P("中 Med."), P("低 Low"), P("合计 Total")]]
@@ -182,7 +203,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     rows = [[P("编号 ID"), P("时间码 Timecode"), P("类型/严重程度 Kind/severity"), P("原话/原文 Quote")]]
     for fid in s["top"]:
         f = d["findings_by_id"][fid]
-        rows.append([P(_t(f["id"])), P(_t(f["timecode"])),
+        rows.append([P(_t(f["label"])), P(_t(f["timecode"])),
                      P(f"{_t(f['kind_label'][0])}<br/><font color='{sev_color.get(f['severity'], '#000')}'>"
                        f"{_t(f['severity'])}</font> {_t(f['confidence'])}"),
                      P(fit(f["quote"] or f["matched"] or "", f"{f['id']} quote"))])
@@ -208,10 +229,12 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
         # every remaining row of a long table at each page split (quadratic with CJK line breaking).
         widths = [26 * mm, width - 26 * mm - img_w - 6, img_w + 6]
         for f in g["findings"]:
-            left = (f"<b>{_t(f['id'])}</b><br/>{_t(f['timecode'])}"
+            left = (f"<b>{_t(f['label'])}</b><br/>{_t(f['timecode'])}"
                     + (f"<br/>– {_t(f['timecode_end'])}" if f["end"] is not None and f["end"] != f["start"] else "")
                     + f"<br/><font color='{sev_color.get(f['severity'], '#000')}'>{_t(f['severity_label'][0])} "
-                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}")
+                      f"{_t(f['severity'])}</font><br/>conf. {_t(f['confidence'])}<br/>{_t(f['source'])}"
+                    + f"<br/><b>{_t(f['review']['status'])}</b>"
+                    + (f"<br/>{_t(f['review']['reviewer'])}" if f["review"]["reviewer"] else ""))
             fid = f["id"]
             parts = []
             if f["quote"]:
@@ -232,6 +255,11 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
                 vals = [(f"{_t(kk, 60)}: " if kk is not None else "") + fit(vv, f"{fid} {k}" + (f".{kk}" if kk else ""), 300)
                         for kk, vv in list(items)[:20]]
                 parts.append(f"{_t(k, 60)}: " + "; ".join(vals))
+            if f["review"]["note"]:
+                parts.append(f"复核备注 reviewer's note: {fit(f['review']['note'], f'{fid} note')}")
+            if f.get("clip"):
+                parts.append(f"视频片段 clip: {_t(f['clip']['file'])} (stream copy from {_t(f['clip']['timecode'])}) "
+                             f"sha256 {_t(f['clip']['sha256'])}")
             if f["evidence"]:
                 ev = f["evidence"]
                 parts.append("证据 evidence: " + ", ".join(_t(e, 200) for e in ev[:12])
@@ -259,7 +287,7 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     if d["excerpts"]:
         rows = [[P("时间码 Timecode"), P("转写（自动） Transcript (automatic)"), P("发现 Findings")]]
         rows += [[P(_t(e["timecode"])), P(fit(e["text"], f"transcript {e['timecode']}")),
-                  P(", ".join(_t(x, 40) for x in e["findings"][:30]), small)] for e in d["excerpts"]]
+                  P(_refs(e["findings"], d["findings_by_id"]), small)] for e in d["excerpts"]]
         t = LongTable(rows, colWidths=[24 * mm, width - 54 * mm, 30 * mm], repeatRows=1)
         t.setStyle(grid)
         story.append(t)

@@ -33,6 +33,11 @@ TEMPLATE = r"""<!DOCTYPE html>
   .finding dl { margin: 4px 0; display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 8px; font-size: 13px; }
   .finding dt { color: #555; } .finding dd { margin: 0; overflow-wrap: anywhere; }
   .nw { white-space: nowrap; }
+  .statement { white-space: pre-wrap; }
+  .st-confirmed { background: #2e7d32; color: #fff; } .st-rejected { background: #6d6d6d; color: #fff; }
+  .st-unsure { background: #f9a825; color: #000; } .st-changed { background: #ad1457; color: #fff; }
+  .st-unreviewed { background: #e0e0e0; color: #333; }
+  .review { border-top: 1px dashed #bbb; margin-top: 4px; padding-top: 3px; font-size: 13px; }
   .tc { font-family: "DejaVu Sans Mono", monospace; font-weight: bold; }
   mark { background: #ffe082; }
   details > summary { cursor: pointer; padding: 6px 0; font-size: 16px; }
@@ -48,6 +53,15 @@ TEMPLATE = r"""<!DOCTYPE html>
   <h1>直播带货取证报告 <span class="en">/ Livestream-shopping forensic report</span></h1>
   <div class="muted">案件 Case <b>{{ d.case.case_id }}</b> · 生成时间 Generated {{ d.generated }} (UTC) · lsforensics {{ d.tool_version }}</div>
 </header>
+
+{% if d.matter %}
+<section id="matter">
+<h2>案件信息 <span class="en">/ Matter</span></h2>
+<table>
+  {% for m in d.matter %}<tr><th>{{ m.zh }} {{ m.en }}</th><td class="{{ 'statement' if m.key == 'statement' }}">{{ m.value }}</td></tr>{% endfor %}
+</table>
+</section>
+{% endif %}
 
 <section id="case">
 <h2>案件与操作人 <span class="en">/ Case and operator</span></h2>
@@ -95,6 +109,16 @@ TEMPLATE = r"""<!DOCTYPE html>
     <span class="badge sev-high">高 high {{ d.summary.by_severity.high }}</span>
     <span class="badge sev-medium">中 medium {{ d.summary.by_severity.medium }}</span>
     <span class="badge sev-low">低 low {{ d.summary.by_severity.low }}</span></p>
+  {% set rv = d.review %}
+  <p>人工复核 Human review: <b>{{ rv.reviewed }}</b> / {{ rv.findings }} 已复核 reviewed ·
+    <span class="badge st-confirmed">确认 confirmed {{ rv.by_status.confirmed }}</span>
+    <span class="badge st-rejected">驳回 rejected {{ rv.by_status.rejected }}</span>
+    <span class="badge st-unsure">不确定 unsure {{ rv.by_status.unsure }}</span>
+    {% if rv.by_status.changed %}<span class="badge st-changed">已变更 changed {{ rv.by_status.changed }}</span>{% endif %}
+    <span class="badge st-unreviewed">未复核 not reviewed {{ rv.by_status.unreviewed }}</span>
+    {% if rv.reviewers %}· 复核人 reviewer(s): {{ rv.reviewers | join(', ') }}{% endif %}</p>
+  {% if rv.only %}<p><b>本报告只列出状态为 {{ rv.only | join(', ') }} 的发现（共 {{ d.summary.total }} / {{ d.summary.all_findings }} 项）。</b>
+    <span class="en">This report lists only the findings whose review status is {{ rv.only | join(', ') }} ({{ d.summary.total }} of {{ d.summary.all_findings }}).</span></p>{% endif %}
   {% if d.summary.brands %}<p>涉及品牌 Brands named: {% for b, n in d.summary.brands.items() %}{{ b }} ({{ n }}){% if not loop.last %}, {% endif %}{% endfor %}</p>{% endif %}
   <table>
     <tr><th>类型 Kind</th><th>高 High</th><th>中 Medium</th><th>低 Low</th><th>合计 Total</th></tr>
@@ -104,10 +128,11 @@ TEMPLATE = r"""<!DOCTYPE html>
   </table>
   <h3>最重要的发现 <span class="en">/ Strongest findings</span></h3>
   <table>
-    <tr><th>编号 ID</th><th>时间码 Timecode</th><th>类型 Kind</th><th>严重程度 Severity</th><th>原话/原文 Quote</th></tr>
+    <tr><th>编号 ID</th><th>时间码 Timecode</th><th>类型 Kind</th><th>严重程度 Severity</th><th>复核 Review</th><th>原话/原文 Quote</th></tr>
     {% for fid in d.summary.top %}{% set f = d.findings_by_id[fid] %}
-    <tr><td class="nw"><a href="#{{ f.id }}">{{ f.id }}</a></td><td class="tc nw">{{ f.timecode }}</td><td>{{ f.kind_label[0] }} / {{ f.kind_label[1] }}</td>
+    <tr><td class="nw"><a href="#{{ f.id }}">{{ f.label }}</a></td><td class="tc nw">{{ f.timecode }}</td><td>{{ f.kind_label[0] }} / {{ f.kind_label[1] }}</td>
         <td><span class="badge sev-{{ f.severity }}">{{ f.severity_label[0] }} {{ f.severity }}</span> {{ '%.2f'|format(f.confidence) if f.confidence is not none }}</td>
+        <td><span class="badge st-{{ f.review.status }}">{{ f.review.status }}</span></td>
         <td>{{ f.quote | highlight(f.matched) }}</td></tr>
     {% endfor %}
   </table>
@@ -129,11 +154,15 @@ TEMPLATE = r"""<!DOCTYPE html>
 {% for f in g.findings %}
 <div class="finding {{ f.severity }}" id="{{ f.id }}">
   <div>
-    <div><b>{{ f.id }}</b></div>
+    <div><b>{{ f.label }}</b></div>
     <div class="tc">{{ f.timecode }}{% if f.end is not none and f.end != f.start %} – {{ f.timecode_end }}{% endif %}</div>
     <div><span class="badge sev-{{ f.severity }}">{{ f.severity_label[0] }} {{ f.severity }}</span></div>
     <div>置信度 confidence {{ '%.2f'|format(f.confidence) if f.confidence is not none else '—' }}</div>
     <div class="muted">来源 source: {{ f.source_label[0] }} / {{ f.source_label[1] }}</div>
+    <div class="review"><span class="badge st-{{ f.review.status }}">{{ f.review.status }}</span>
+      {% if f.review.reviewer %}<div>复核人 reviewer: {{ f.review.reviewer }}</div><div class="muted">{{ f.review.time }}</div>{% endif %}
+      {% if f.review.status == 'changed' %}<div><b>复核后发现已变更 / changed after review ({{ f.review.decision }})</b></div>{% endif %}
+    </div>
   </div>
   <div>
     {% if f.quote %}<div class="quote">“{{ f.quote | highlight(f.matched) }}”</div>{% endif %}
@@ -144,6 +173,8 @@ TEMPLATE = r"""<!DOCTYPE html>
       <dt>法律依据 legal basis</dt><dd>{{ f.legal_basis or '规则中未记录 / not recorded in the rules' }}</dd>
       <dt>匹配方式 matched by</dt><dd><b>{{ f.match }}</b>: {{ f.match_label[0] }} / {{ f.match_label[1] }}</dd>
       {% if f.explanation %}<dt>说明 explanation</dt><dd>{{ f.explanation }}</dd>{% endif %}
+      {% if f.review.note %}<dt>复核备注 reviewer's note</dt><dd class="statement">{{ f.review.note }}</dd>{% endif %}
+      {% if f.clip %}<dt>视频片段 clip</dt><dd><code>{{ f.clip.file }}</code> (原样拷贝 {{ f.clip.method }}, 自 from {{ f.clip.timecode }}) <span class="hash">sha256 {{ f.clip.sha256 }}</span></dd>{% endif %}
       {% for k, v in f.extra.items() %}
       <dt>{{ k }}</dt><dd>{% if v is mapping %}{% for kk, vv in v.items() %}{{ kk }}: {{ vv }}{% if not loop.last %}; {% endif %}{% endfor %}{% else %}{{ v }}{% endif %}</dd>
       {% endfor %}
@@ -168,7 +199,7 @@ TEMPLATE = r"""<!DOCTYPE html>
   <tr><th>时间码 Timecode</th><th>转写 Transcript (automatic)</th><th>相关发现 Findings</th></tr>
   {% for e in d.excerpts %}
   <tr><td class="tc nw">{{ e.timecode }}</td><td>{{ e.text }}{% if e.raw_text and e.raw_text != e.text %}<div class="muted">原始输出 raw: {{ e.raw_text }}</div>{% endif %}</td>
-      <td>{% for fid in e.findings %}<a href="#{{ fid }}">{{ fid }}</a> {% endfor %}</td></tr>
+      <td>{% for fid in e.findings[:refs] %}<a href="#{{ fid }}">#{{ d.findings_by_id[fid].n }}</a> {% endfor %}{% if e.findings | length > refs %}+{{ e.findings | length - refs }}{% endif %}</td></tr>
   {% endfor %}
 </table>
 {% else %}<p>无语音发现或无转写。/ No speech findings or no transcript.</p>{% endif %}
