@@ -56,7 +56,9 @@ def session(realdata: Path, test_cache: Path, tmp_path_factory) -> dict[str, lis
     run("verify", case, "--pubkey", tmp / "lab.pub")
     run("verify", case, codes=(4,))  # intact but unanchored: still the envelope
     run("reproduce", case)
-    run("findings", case)
+    listed = run("findings", case)
+    assert listed["findings"], "the clip, its chat and page gave no finding to review"
+    run("review", case, "--set", f"{listed['findings'][0]['id']}=confirmed", "--no-clips")
     run("analyze", video, "-C", case, "--sign-key", tmp / "lab.key")  # a rerun: every stage up to date
     tsa = LocalTsa(tmp / "tsa")
     url = tsa.start()
