@@ -188,17 +188,25 @@ def batch(source: Path, out: Path, workers: int, resume: bool, retry_failed: boo
     from ..report.stage import check_report_options
 
     check_report_options(formats, sign_key, tsa, tsa_ca)  # a bad key or TSA fails before any case
-    passthrough: list[str] = ["--language", language, "--format", formats]
-    for flag, vals in (("--page", pages), ("--chat", chats), ("--rules", rules_dirs)):
+    # What was set (typed, or from LSF_*/lsf.toml: a Dask worker has neither) is passed on; a default
+    # is not, so each case's `lsf analyze` falls back to what an existing case records.
+    typed = given_names() | set(ambient_values())
+    passthrough: list[str] = []
+    for name, flag in (("language", "--language"), ("formats", "--format"), ("backend", "--backend"),
+                       ("tsa", "--tsa")):
+        value = {"language": language, "formats": formats, "backend": backend, "tsa": tsa}[name]
+        if name in typed and value:
+            passthrough += [flag, str(value)]
+    # Rules folders only when typed: from LSF_RULES/lsf.toml they apply to new cases only, which each
+    # case's own analyze decides (it reads the same settings).
+    explicit_rules = rules_dirs if "rules_dirs" in given_names() else ()
+    for flag, vals in (("--page", pages), ("--chat", chats), ("--rules", explicit_rules)):
         for v in vals:
             passthrough += [flag, str(Path(v).absolute())]
-    for flag, val in (("--model", model), ("--sign-key", sign_key), ("--tsa-ca", tsa_ca)):
-        if val:
+    for name, flag, val in (("model", "--model", model), ("sign_key", "--sign-key", sign_key),
+                            ("tsa_ca", "--tsa-ca", tsa_ca)):
+        if val and name in typed:
             passthrough += [flag, str(Path(val).absolute())]
-    if tsa:
-        passthrough += ["--tsa", tsa]
-    if backend:
-        passthrough += ["--backend", backend]
     bopts = BatchOptions(workers=workers, resume=resume, retry_failed=retry_failed, cluster=cluster,
                          analyze_args=passthrough, job_timeout=job_timeout)
     with progress() as prog:
