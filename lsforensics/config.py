@@ -10,15 +10,7 @@ the built-in default. Two files are read when they exist, the second overriding 
 
 ``LSF_CONFIG=FILE`` reads only that file instead, and ``LSF_CONFIG=none`` reads none (scripts and
 tests that must not depend on the machine). Paths in a file are relative to that file's folder;
-``~`` is expanded. A file is one flat TOML table::
-
-    operator = "Wang Li, Market Regulation Bureau"
-    sign_key = "~/keys/lab.key"
-    tsa = "http://tsa.example/tsr"
-    tsa_ca = "~/keys/tsa-root.pem"
-    rules = ["~/lsf-rules"]
-    language = "zh"
-    threads = 2
+``~`` is expanded. A file is one flat TOML table of :data:`SETTINGS` (:data:`EXAMPLE`).
 
 An existing case's own record wins over the environment and the files (its archived rules and
 recorded options, see :mod:`lsforensics.case_options`): they apply to new cases, a flag changes a
@@ -36,6 +28,15 @@ from typing import Any
 from .errors import InputError
 
 FILE_NAME = "lsf.toml"
+EXAMPLE = """# lsf.toml
+operator = "Wang Li, Market Regulation Bureau"
+sign_key = "~/keys/lab.key"
+tsa = "http://tsa.example/tsr"
+tsa_ca = "~/keys/tsa-root.pem"
+rules = ["~/lsf-rules"]
+language = "zh"
+threads = 2
+"""
 MAX_CONFIG_BYTES = 1024 * 1024
 
 

@@ -59,15 +59,7 @@ new cases only; on an existing case, a flag that differs from the recorded value
 custody and the case resealed.
 
 ```toml
-# lsf.toml
-operator = "Wang Li, Market Regulation Bureau"
-sign_key = "~/keys/lab.key"
-tsa = "http://tsa.example/tsr"
-tsa_ca = "~/keys/tsa-root.pem"
-rules = ["~/lsf-rules"]
-language = "zh"
-threads = 2
-```
+{example}```
 """
 
 
@@ -84,7 +76,7 @@ def render_options() -> str:
             if s and isinstance(p, click.Option) and (name, p.name) not in NOT_FROM_SETTINGS:
                 flags_of.setdefault(s, []).append(f"`lsf {name} {p.opts[0]}`")
     flags_of.setdefault("operator", []).insert(0, "`lsf --operator`")
-    out = [OPTIONS_HEADER, "## Settings\n",
+    out = [OPTIONS_HEADER.format(example=config.EXAMPLE), "## Settings\n",
            "| lsf.toml | variable | flags | what | recorded in the case |", "|---|---|---|---|---|"]
     for s in config.SETTINGS:
         flags = ", ".join(flags_of.get(s.name, [])) or "—"

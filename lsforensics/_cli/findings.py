@@ -42,15 +42,14 @@ def findings(case_dir: Path, kinds: tuple[str, ...], severity: str | None, as_cs
     """
     import sys
 
+    from ..findings import FindingsDoc
     from ..findings_table import case_rows, filter_findings, to_csv
 
-
     case = require_case(case_dir)
-    doc = case.read_json(case.findings_json)
-    everything = list(doc.get("findings") or [])
-    shown = filter_findings(everything, kinds=kinds, severity=severity)
+    doc = FindingsDoc.load(case.findings_json)
+    shown = filter_findings(doc, kinds=kinds, severity=severity)
     if as_csv:
         sys.stdout.write(to_csv(case_rows(case, shown)))
         return
-    emit({"total": len(everything), "shown": len(shown), "filters": {"kind": list(kinds), "severity": severity},
-          "findings": shown}, _human, case=case)
+    emit({"total": len(doc), "shown": len(shown), "filters": {"kind": list(kinds), "severity": severity},
+          "findings": [{**f.to_dict(), "timecode": f.timecode} for f in shown]}, _human, case=case)
