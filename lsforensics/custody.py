@@ -32,7 +32,8 @@ FIELDS = (
 )
 
 
-def _line_bytes(entry: dict[str, Any]) -> bytes:
+def line_bytes(entry: dict[str, Any]) -> bytes:
+    """The exact bytes of a chain line (compact JSON, UTF-8, no newline)."""
     return json_text_bytes(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
 
 
@@ -103,25 +104,29 @@ class HashChainLog:
                 raise InputError(f"{self.path}: last line is incomplete; refusing to extend a damaged {self.LABEL}")
             entry: dict[str, Any] = {"seq": len(lines) + 1, **fields,
                                      "prev": sha256_bytes(lines[-1]) if lines else None, **(trailer or {})}
-            data = _line_bytes(entry) + b"\n"
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            except OSError as exc:
-                raise write_problem(self.path, exc) from None
-            start = os.fstat(fd).st_size
-            try:
-                written = os.write(fd, data)
-                if written != len(data):  # a full disk can take part of the line
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                os.fsync(fd)
-            except OSError as exc:
-                # Never leave half a line: the log would refuse every later append.
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, start)
-                raise write_problem(self.path, exc) from None
-            finally:
-                os.close(fd)
+            self.write_lines(line_bytes(entry) + b"\n")
             return entry
+
+    def write_lines(self, data: bytes) -> None:
+        """Append whole lines with one write on an O_APPEND descriptor, then fsync; on any error the
+        file is cut back to where it was (a full disk must not leave half a line that would make the
+        log refuse every later append)."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise write_problem(self.path, exc) from None
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):  # a full disk can take part of the data
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            os.fsync(fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise write_problem(self.path, exc) from None
+        finally:
+            os.close(fd)
 
     def verify_chain(self) -> list[ChainProblem]:
         problems: list[ChainProblem] = []

@@ -27,7 +27,7 @@ MAX_FINDINGS = 200_000
 
 Kind = str  # brand_codeword, brand_mention, counterfeit_slang, absolute_claim, health_claim,
 #             masked_logo, logo_match, spec_mismatch, price_anomaly, (extendable)
-Source = Literal["speech", "screen", "frame", "chat", "page"]
+Source = Literal["speech", "screen", "screen_chat", "frame", "chat", "page"]
 Severity = Literal["high", "medium", "low"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 SEVERITIES = ("high", "medium", "low")

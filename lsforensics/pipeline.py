@@ -1,10 +1,10 @@
 """``lsf analyze``: every stage in the fixed order of the evidence flow, on one case.
 
-extract -> transcribe -> ocr -> chat -> pages -> detect -> report (+ seal). Each step is an
-idempotent stage, so an analyze killed at any point resumes from the first unfinished stage and
-a finished case reruns as a no-op. Stages are built before anything runs, so a bad option fails
-before a case is touched. One case lock is held from before the case is created until it is
-sealed.
+extract -> transcribe -> ocr -> chat -> pages -> detect -> voice -> footage -> products -> report
+(+ seal). Each step is an idempotent stage, so an analyze killed at any point resumes from the
+first unfinished stage and a finished case reruns as a no-op. Stages are built before anything
+runs, so a bad option fails before a case is touched. One case lock is held from before the case
+is created until it is sealed.
 
 A case remembers how it was made: the rules are archived in it (``rules`` stage, before
 transcription, whose term list comes from them) and the options of each stage family are
@@ -160,6 +160,9 @@ def build_stages(opts: AnalyzeOptions, rules: RuleSet | None = None, case: Case 
     from .detect.stage import DetectStage
 
     stages.append(DetectStage(rules=rules))
+    from .links import per_case_stages
+
+    stages += per_case_stages()  # voice, footage, products: what `lsf compare` reads
     return stages
 
 

@@ -38,6 +38,10 @@ if [ ! -f "$stamp" ]; then
   # openai-whisper without its declared deps (~1 GB of triton that CPU inference never uses);
   # its real needs (tiktoken, numba, more-itertools, torch) come with the asr-extra extra.
   .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
+  # Resemblyzer (voice.json: GE2E speaker encoder, weights in the wheel) without its declared
+  # deps: `webrtcvad` would need a compiler (webrtcvad-wheels is the same module, declared in
+  # pyproject) and `typing` is an obsolete backport; torch, librosa, scipy come from pyproject.
+  .venv/bin/python -m pip install -q --no-deps resemblyzer==0.1.4
   rm -f .venv/.lsf-installed-*
   touch "$stamp"
 fi

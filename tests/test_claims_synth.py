@@ -88,10 +88,12 @@ def test_planted_contradictions_found_with_times(extracted_case, synth_stream, t
     assert spoken["severity"] == "high"
     # nothing else: every spec mismatch is one of the planted ones, on the right page
     expected = {("material", "01-taobao_shorts.html"), ("material", "02-douyin_belt.html"),
-                ("brand", "02-douyin_belt.html"), ("precious_metal", "03-jd_necklace.html"),
-                ("origin", "03-jd_necklace.html")}
+                ("precious_metal", "03-jd_necklace.html"), ("origin", "03-jd_necklace.html")}
     got = {(f["claim"]["attribute"], Path(f["spec"]["page"]).name) for f in mine if f["kind"] == "spec_mismatch"}
     assert got == expected
+    # the H家 belt against the unbranded belt page: one brand_conflict (issue 14), not a spec mismatch
+    conflicts = [(f["brand"], Path(f["spec"]["page"]).name) for f in findings if f["kind"] == "brand_conflict"]
+    assert conflicts == [("Hermès", "02-douyin_belt.html")]
     assert {f["brand"] for f in mine if f["kind"] == "price_anomaly"} == {"Chanel", "Hermès"}
     # the material claims about other products (羊绒大衣, 纯棉衬衫) are not compared with these pages
     assert not [f for f in mine if f["kind"] == "spec_mismatch" and f["claim"]["value"] in ("纯羊绒", "纯棉")]

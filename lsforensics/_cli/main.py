@@ -118,6 +118,7 @@ def _register() -> None:
     from .stamp import stamp; cli.add_command(stamp)  # noqa: E702, I001
     from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
     from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
+    from .compare import compare_cmd; cli.add_command(compare_cmd, "compare")  # noqa: E702, I001
     from .record import record; cli.add_command(record)  # noqa: E702, I001
     from .review import review; cli.add_command(review)  # noqa: E702, I001
     from .config import config; cli.add_command(config)  # noqa: E702, I001

@@ -59,10 +59,19 @@ class Candidate:
     accepted: bool
     method: str
     reason: str = ""
+    # Acoustic corroboration: log-likelihood per character of the record's text with the term put
+    # in, minus that of the record as decoded, both scored by the unbiased model over the same
+    # window (None: not scored). Only the biased pass hearing the term *and* this score clearing
+    # the threshold make an accepted candidate.
+    acoustic_llr: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["start"], d["end"], d["similarity"] = round(self.start, 3), round(self.end, 3), round(self.similarity, 4)
+        if self.acoustic_llr is None:
+            d.pop("acoustic_llr")
+        else:
+            d["acoustic_llr"] = round(self.acoustic_llr, 3)
         return d
 
 

@@ -1,7 +1,10 @@
 """Cross-stream links: the "map of selling networks".
 
 Two streams are linked when they imply the same brand, use the same code-word or slang term,
-match the same reference product, or show near-identical frames (perceptual hash). Frame
+match the same reference product, or show near-identical frames (perceptual hash); and, from the
+per-case link stages (:mod:`lsforensics.links`), when they have the same voice, share footage
+(audio fingerprint or video signature over a time range) or show the same product. Every edge
+carries why it exists (``reasons``) with the scores and thresholds behind it. Frame
 matching uses banded lookup (pigeonhole: with distance <= d, one of d+1 bands is identical), so
 an archive of thousands of streams needs no all-pairs comparison. Near-blank frames (almost all
 hash bits equal) are ignored: a black screen links nothing.
@@ -18,7 +21,9 @@ from typing import Any
 import networkx as nx
 
 from ..case import atomic_output
+from ..errors import LsfError
 from ..findings import FindingsDoc
+from ..links.compare import CaseLinks, CaseSignals, compare_signals
 from .summary import case_findings
 
 FRAME_DISTANCE = 4
@@ -60,8 +65,28 @@ def _near_duplicate_pairs(hashes: dict[str, list[int]], distance: int = FRAME_DI
     return {k: len(v) for k, v in pairs.items()}
 
 
-def build_network(cases: dict[str, Path]) -> nx.Graph:
-    """``cases``: node id (the video path) -> case folder."""
+EDGE_COLOURS = {"voice": "#7b1fa2", "footage": "#c62828", "product": "#2e7d32", "shared terms/brands/frames": "#9e9e9e"}
+
+
+def cross_links(cases: dict[str, Path]) -> dict[tuple[str, str], CaseLinks]:
+    """Voice, footage and product links of every pair of cases (cases without the files: none)."""
+    signals: dict[str, CaseSignals] = {}
+    for node, case_dir in cases.items():
+        try:
+            signals[node] = CaseSignals.load(case_dir)
+        except LsfError:
+            continue  # an unreadable case links nothing; its own row says why
+    out = {}
+    for a, b in combinations(sorted(signals), 2):
+        link = compare_signals(signals[a], signals[b])
+        if link.kinds:
+            out[(a, b)] = link
+    return out
+
+
+def build_network(cases: dict[str, Path], links: dict[tuple[str, str], CaseLinks] | None = None) -> nx.Graph:
+    """``cases``: node id (the video path) -> case folder; ``links``: from :func:`cross_links`."""
+    links = links or {}
     g = nx.Graph()
     brands: dict[str, set[str]] = {}
     terms: dict[str, set[str]] = {}
@@ -79,10 +104,27 @@ def build_network(cases: dict[str, Path]) -> nx.Graph:
     for a, b in combinations(sorted(cases), 2):
         sb, st, sr = brands[a] & brands[b], terms[a] & terms[b], refs[a] & refs[b]
         nf = dup.get((a, b), 0)
-        weight = len(sb) + len(st) + 2 * len(sr) + min(nf, 5)
+        link = links.get((a, b))
+        kinds = link.kinds if link else []
+        weight = len(sb) + len(st) + 2 * len(sr) + min(nf, 5) + 3 * len(kinds)
         if weight:
+            reasons = (link.reasons() if link else []) + [
+                f"shared {what}: {'; '.join(sorted(items))}" for what, items in
+                (("brands", sb), ("code-words/slang", st), ("reference products", sr)) if items]
+            if nf:
+                reasons.append(f"{nf} near-identical frame pairs (perceptual hash)")
+            voice = max((m.score for m in link.voice), default=None) if link else None
             g.add_edge(a, b, weight=weight, brands=";".join(sorted(sb)), terms=";".join(sorted(st)),
-                       references=";".join(sorted(sr)), near_duplicate_frames=nf)
+                       references=";".join(sorted(sr)), near_duplicate_frames=nf, kinds=";".join(kinds),
+                       voice=bool(link and link.same_voices), voice_score=voice if voice is not None else -1.0,
+                       voice_threshold=link.voice[0].threshold if link and link.voice else -1.0,
+                       footage=bool(link and link.footage),
+                       footage_seconds=max((r.seconds for r in link.footage), default=0.0) if link else 0.0,
+                       footage_ranges=";".join(f"{r.medium} {r.a_start}-{r.a_end}={r.b_start}-{r.b_end}"
+                                               for r in link.footage) if link else "",
+                       product=bool(link and link.products), product_matches=len(link.products) if link else 0,
+                       product_inliers=max((p.inliers for p in link.products), default=0) if link else 0,
+                       reasons=" | ".join(reasons))
     return g
 
 
@@ -100,6 +142,7 @@ def write_network(g: nx.Graph, out_dir: Path) -> dict[str, str]:
     with atomic_output(out_dir / "network.graphml") as tmp:
         nx.write_graphml(g, tmp)
     _draw(g, membership, out_dir / "network.png")
+    write_links_table(g, membership, out_dir)
     return membership
 
 
@@ -115,18 +158,42 @@ def _draw(g: nx.Graph, membership: dict[str, str], path: Path) -> None:
         pos = nx.spring_layout(g, seed=0, weight="weight")
         ids = sorted(set(membership.values()))
         colour = {c: plt.cm.tab10(i % 10) for i, c in enumerate(ids)}
-        nx.draw_networkx_edges(g, pos, ax=ax, alpha=0.4,
-                               width=[0.5 + g.edges[e]["weight"] * 0.5 for e in g.edges])
+        for kind, edge_colour in EDGE_COLOURS.items():
+            es = [e for e in g.edges if _edge_kind(g.edges[e]) == kind]
+            if es:
+                nx.draw_networkx_edges(g, pos, ax=ax, edgelist=es, alpha=0.7, edge_color=edge_colour,
+                                       width=[0.8 + min(g.edges[e]["weight"], 10) * 0.4 for e in es])
         nx.draw_networkx_nodes(g, pos, ax=ax, node_size=[200 + 40 * g.nodes[n]["findings"] for n in g.nodes],
                                node_color=[colour.get(membership.get(n), (0.7, 0.7, 0.7, 1)) for n in g.nodes])
+        for a, b in g.edges:  # every kind of an edge, written on it (the colour shows the strongest)
+            if g.edges[a, b].get("kinds"):
+                (xa, ya), (xb, yb) = pos[a], pos[b]
+                ax.text((xa + xb) / 2, (ya + yb) / 2, g.edges[a, b]["kinds"].replace(";", " + "), fontsize=6,
+                        ha="center", va="center", color="#333333",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8})
         for n, (x, y) in pos.items():  # by hand: networkx labels take no font file, names are Chinese
             ax.text(x, y, g.nodes[n]["label"][:24], fontsize=7, ha="center", va="center", fontproperties=fp)
-    ax.set_title(f"Streams linked by shared brands, code-words, references and frames "
+    from matplotlib.lines import Line2D
+
+    kinds = {_edge_kind(g.edges[e]) for e in g.edges}
+    handles = [Line2D([0], [0], color=c, lw=2.5, label=k if k != "footage" else "footage (audio/video)")
+               for k, c in EDGE_COLOURS.items() if k in kinds]
+    if handles:
+        ax.legend(handles=handles, title="link", loc="lower left", fontsize=7, title_fontsize=7, frameon=False)
+    ax.set_title(f"Streams linked by voice, footage, products, brands, code-words, references and frames "
                  f"({g.number_of_nodes()} streams, {len(set(membership.values()))} clusters)", fontsize=9)
     ax.axis("off")
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", bbox_inches="tight")
     plt.close(fig)
+
+
+def _edge_kind(attrs: dict[str, Any]) -> str:
+    """The strongest reason an edge exists, for its colour (footage > voice > product > the rest)."""
+    for k in ("footage", "voice", "product"):
+        if attrs.get(k):
+            return k
+    return "shared terms/brands/frames"
 
 
 def _cjk_font() -> Any:
@@ -144,5 +211,30 @@ def _cjk_font() -> Any:
 
 
 def network_json(g: nx.Graph) -> dict[str, Any]:
+    """Counts, and each cluster with its members and why each of its links exists."""
+    out = []
+    for i, comp in enumerate(clusters(g), 1):
+        sub = g.subgraph(comp)
+        out.append({"cluster": f"C{i}", "streams": [Path(n).name for n in comp],
+                    "links": [{"a": Path(a).name, "b": Path(b).name, "kinds": sub.edges[a, b].get("kinds", ""),
+                               "why": sub.edges[a, b].get("reasons", "")} for a, b in sorted(sub.edges)]})
     return {"nodes": g.number_of_nodes(), "edges": g.number_of_edges(),
-            "clusters": [[Path(n).name for n in c] for c in clusters(g)]}
+            "clusters": [c["streams"] for c in out], "cluster_links": out}
+
+
+def write_links_table(g: nx.Graph, membership: dict[str, str], out_dir: Path) -> None:
+    """links.csv: one row per link, with its cluster and why it exists."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["cluster", "a", "b", "kinds", "voice_score", "voice_threshold", "footage_seconds",
+                "footage_ranges", "product_matches", "brands", "terms", "near_duplicate_frames", "why"])
+    for a, b in sorted(g.edges):
+        e = g.edges[a, b]
+        w.writerow([membership.get(a, ""), a, b, e.get("kinds", ""), e.get("voice_score"), e.get("voice_threshold"),
+                    e.get("footage_seconds"), e.get("footage_ranges"), e.get("product_matches"), e.get("brands"),
+                    e.get("terms"), e.get("near_duplicate_frames"), e.get("reasons")])
+    with atomic_output(out_dir / "links.csv") as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")

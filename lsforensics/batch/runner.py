@@ -27,7 +27,7 @@ from .discover import discover, discover_files
 from .index import BatchIndex
 from .job import run_case_job
 from .manifest import is_manifest, read_manifest
-from .network import build_network, network_json, write_network
+from .network import build_network, cross_links, network_json, write_network
 from .overview import write_overview
 from .summary import write_summary
 
@@ -199,6 +199,35 @@ def _dask_submitter(opts: BatchOptions) -> tuple[Submit, Callable[[], None]]:
     return submit, client.close
 
 
+def _reseal_options(args: list[str]) -> tuple[Path | None, str | None, Path | None]:
+    """--sign-key / --tsa / --tsa-ca as passed through to `lsf analyze`, to reseal linked cases alike."""
+    found: dict[str, str] = {}
+    for i, a in enumerate(args):
+        for opt in ("--sign-key", "--tsa", "--tsa-ca"):
+            if a == opt and i + 1 < len(args):
+                found[opt] = args[i + 1]
+            elif a.startswith(opt + "="):
+                found[opt] = a.split("=", 1)[1]
+    key, tsa_ca = found.get("--sign-key"), found.get("--tsa-ca")
+    return (Path(key) if key else None), found.get("--tsa"), (Path(tsa_ca) if tsa_ca else None)
+
+
+def _record_links(cases: dict[str, Path], links: dict[tuple[str, str], Any], opts: BatchOptions,
+                  progress: Progress) -> None:
+    """Each linked case records its links (links.json) and its report is refreshed to show them."""
+    from ..links.compare import Reseal, link_cases
+
+    by_case: dict[Path, list[Any]] = {}
+    for (a, b), link in links.items():
+        by_case.setdefault(cases[a], []).append(link)
+        by_case.setdefault(cases[b], []).append(link)
+    if not by_case:
+        return
+    task = progress.task("links", total=None)
+    link_cases(by_case, Reseal(*_reseal_options(opts.analyze_args)), argv=["lsf", "batch"])
+    task.close()
+
+
 def run_batch(source: Path, out: Path, opts: BatchOptions, progress: Progress | None = None) -> BatchResult:
     progress = progress or NullProgress()
     if opts.workers < 1:
@@ -244,8 +273,10 @@ def run_batch(source: Path, out: Path, opts: BatchOptions, progress: Progress | 
         task.close()
         rows = [dict(r) for r in index.rows() if r["kind"] in ("video", "unreadable")]
         done_cases = {r["path"]: Path(r["case_dir"]) for r in rows if r["status"] == "done"}
-        g = build_network(done_cases)
+        links = cross_links(done_cases)
+        g = build_network(done_cases, links)
         membership = write_network(g, out)
+        _record_links(done_cases, links, opts, progress)
         write_summary(rows, out, membership)
         table = write_batch_findings(rows, out)
         overview = write_overview(rows, out)

@@ -23,7 +23,7 @@ from ..evidence import timestamp as ts
 from ..evidence.hashing import sha256_bytes
 from . import remux as rm
 from . import stamps as st
-from .chain import problem_text, verify_chain
+from .chain import verify_chain
 from .layout import CaptureLayout, is_capture_case
 from .timeline import parse_time, read_timeline, summarize
 
@@ -261,7 +261,7 @@ def check_capture(root: Path, *, pubkey: Path | None = None, tsa_ca: Path | None
     out = CaptureCheck()
     problems, good = verify_chain(L.chain)
     for p in problems:
-        out.fail("capture.jsonl", problem_text(p))
+        out.fail("capture.jsonl", str(p))
     entries = [e for _n, _raw, e in good]
     lines = {n: raw for n, raw, _e in good}
     times = {int(e["seq"]): t for e in entries if isinstance(e.get("seq"), int)

@@ -4,9 +4,14 @@ Reads ``transcript.json`` (segments and accepted re-decoding candidates), ``ocr.
 ``pages.json`` (written by the ``claims.pages`` stage). Which brand the stream implies comes
 from earlier findings (``brand_codeword``, ``brand_mention``, ``logo_match``) in ``prior``.
 
-A page describes one product while a stream sells many: a claim is compared with a page only
-when they do not name different products (短裤 vs 大衣); a claim with no product word near it is
-compared with every page.
+A page describes one product while a stream sells many: the stream is cut into product
+episodes (``claims.episodes``: the product card's link badge, spoken link numbers, scene cuts)
+and a claim is compared with a page only when it was made in that page's episode (same link
+number) or, without link numbers, when the claim's clause or its episode names the page's
+product. A claim nobody can place is compared only when the case has a single page.
+
+Terms heard only by the biased re-decoding are never claims: a spec mismatch must rest on the
+record. Viewers' comments scrolling in the platform's UI are not the seller's claims either.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from ..findings import Finding
 from ..progress import Progress
 from ..rules import RuleSet
 from .diff import MISMATCH, UNCERTAIN, Verdict, compare
+from .episodes import Episode, episode_at, page_link, segment
 from .extract import (
     Claim,
     TextUnit,
@@ -30,7 +36,6 @@ from .extract import (
     ocr_units,
     page_specs,
     prices_in,
-    redecode_units,
     transcript_units,
 )
 from .ontology import Ontology, normalize, ontology
@@ -66,12 +71,26 @@ def _units(case: Case) -> list[TextUnit]:
     units: list[TextUnit] = []
     if case.transcript_json.exists():
         doc = case.read_json(case.transcript_json)
-        units += transcript_units(doc) + redecode_units(doc)
+        units += transcript_units(doc)  # the record only: re-decoded terms never feed claims
     if case.ocr_json.exists():
         rows = case.read_json(case.ocr_json)
-        units += ocr_units(rows if isinstance(rows, list) else rows.get("lines") or rows.get("items") or [])
+        rows = rows if isinstance(rows, list) else rows.get("lines") or rows.get("items") or []
+        from ..vision.layout import case_layout  # noqa: PLC0415
+
+        layout = case_layout(case)
+        units += ocr_units([r for r in rows if not (isinstance(r, dict) and layout.in_comments(r.get("box") or []))])
     units.sort(key=lambda u: (u.start if u.start is not None else 1e18))
     return units
+
+
+def _scene_times(case: Case) -> list[float]:
+    if not case.frames_json.exists():
+        return []
+    try:
+        frames = case.read_json(case.frames_json)
+        return [float(f["t"]) for f in frames if isinstance(f, dict) and f.get("reason") == "scene" and f.get("t")]
+    except (TypeError, ValueError, KeyError):
+        return []
 
 
 _CLAUSE = re.compile(r"[^，。！？；,.!?;\n]+")
@@ -150,7 +169,9 @@ SELLER_SOURCES = {"speech", "screen", "frame", "page"}
 
 
 def _implied_brands(prior: list[Finding]) -> list[Finding]:
-    return [f for f in prior if f.kind in BRAND_KINDS and f.brand and f.source in SELLER_SOURCES]
+    # A term heard only by the biased re-decoding is a lead for a person, never an input here.
+    return [f for f in prior if f.kind in BRAND_KINDS and f.brand and f.source in SELLER_SOURCES
+            and f.match != "redecode"]
 
 
 @register
@@ -159,10 +180,10 @@ class ClaimsDetector(Detector):
     order = 90
 
     def inputs(self, case: Case) -> list[Path]:
-        return [case.transcript_json, case.ocr_json, pages_json(case)]
+        return [case.transcript_json, case.ocr_json, pages_json(case), case.frames_json]
 
     def params(self) -> dict[str, Any]:
-        return {"claims_version": 1}
+        return {"claims_version": 2}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         onto = ontology(rules)
@@ -170,29 +191,57 @@ class ClaimsDetector(Detector):
         units = _units(case)
         pages = load_pages(case)
         ctx = _Context(units, pr)
+        words_of = {i: _product_words(u.text, pr) for i, u in enumerate(units)}
+        eps = segment(units, _scene_times(case), words_of)
         out: list[Finding] = []
         claims: list[tuple[Claim, set[str]]] = []
         for i, u in enumerate(units):
             claims += [(c, ctx.at(i, c.pos)) for c in claims_in(u, onto)]
         for page in pages:
-            out += spec_findings(claims, page, onto, pr, n_pages=len(pages))
-            out += brand_findings(_brands_for_page(prior, page, units, ctx, pr), page, onto, pr)
-        out += price_findings(units, ctx, prior, pages, pr)
-        progress.log(f"claims: {len(claims)} claims, {len(pages)} page(s), {len(out)} findings")
+            out += spec_findings(claims, page, onto, pr, n_pages=len(pages), episodes=eps)
+            out += brand_findings(_brands_for_page(prior, page, units, ctx, pr, eps), page, onto, pr)
+        out += price_findings(units, ctx, prior, pages, pr, eps)
+        progress.log(f"claims: {len(claims)} claims, {len(pages)} page(s), {len(eps)} product episode(s), "
+                     f"{len(out)} findings")
         return out
 
 
 # ----------------------------------------------------------------------------- spec mismatch
+def _page_words(page: Page, pr: PriceRules) -> set[str]:
+    return _product_words(" ".join([page.title or "", *(str(v) for k, v in page.attributes.items()
+                                                        if "类" in k or "品名" in k or "名称" in k)]), pr)
+
+
+def about_page(t: float | None, words: set[str], page: Page, page_words: set[str], episodes: list[Episode] | None,
+               n_pages: int) -> str | None:
+    """Why text said/shown at ``t`` (its clause naming ``words``) is about ``page``'s product, or
+    None when it is not (or nobody can tell and the case has several pages)."""
+    if words and page_words and not _same_product(words, page_words):
+        return None  # the clause names another product
+    ep = episode_at(episodes or [], t)
+    link = page_link(page.title or "")
+    if ep is not None and ep.link is not None and link is not None:
+        return f"said while link {link} was on sale ({ep.how})" if ep.link == link else None
+    if words and page_words:
+        return "the sentence names the page's product"
+    if ep is not None and ep.words and page_words:
+        return ("the product episode names the page's product" if _same_product(set(ep.words), page_words)
+                else None)
+    return "the only product page of the case" if n_pages == 1 else None
+
+
 def spec_findings(claims: list[tuple[Claim, set[str]]], page: Page, onto: Ontology, pr: PriceRules,
-                  n_pages: int = 1) -> list[Finding]:
+                  n_pages: int = 1, episodes: list[Episode] | None = None) -> list[Finding]:
     specs = page_specs(page, onto)
-    page_words = _product_words(" ".join([page.title or "", *(str(v) for k, v in page.attributes.items()
-                                                                 if "类" in k or "品名" in k or "名称" in k)]), pr)
+    page_words = _page_words(page, pr)
     groups: dict[tuple, list[tuple[Claim, Verdict]]] = {}
     words_of = {id(c): w for c, w in claims}
+    why_of: dict[int, str] = {}
     for claim, words in claims:
-        if words and page_words and not _same_product(words, page_words):
+        why = about_page(claim.start, words, page, page_words, episodes, n_pages)
+        if why is None:
             continue  # the claim is about another product of the stream
+        why_of[id(claim)] = why
         v = compare(claim, specs.get(claim.category, []), onto)
         if v.verdict not in (MISMATCH, UNCERTAIN):
             continue
@@ -203,10 +252,11 @@ def spec_findings(claims: list[tuple[Claim, set[str]]], page: Page, onto: Ontolo
         items.sort(key=lambda cv: (cv[0].start if cv[0].start is not None else 1e18))
         claim, v = items[0]
         f = _spec_finding(claim, v, page, items)
-        if not words_of[id(claim)] and n_pages > 1:
-            # No product named near the claim and several pages: which page it is about is a guess.
-            f.confidence = round(f.confidence * 0.8, 4)
-            f.explanation = (f.explanation or "") + " The claim names no product; it was compared with every page."
+        why = why_of[id(claim)]
+        f.explanation = (f.explanation or "") + f" Compared with this page because {why}."
+        f.extra["about"] = why
+        if not words_of[id(claim)] and why == "the only product page of the case":
+            f.confidence = round(f.confidence * 0.9, 4)
             f.extra["product_known"] = False
         out.append(f)
     return out
@@ -253,16 +303,17 @@ def onto_rule(claim: Claim) -> str:
 
 # ----------------------------------------------------------------------------- brand
 def _brands_for_page(prior: list[Finding], page: Page, units: list[TextUnit], ctx: _Context,
-                     pr: PriceRules) -> list[Finding]:
-    """Brand findings made while this page's product (or no named product) was being sold: a
-    Chanel code-word said over a bag does not make a page for shorts a Chanel page."""
-    page_words = _product_words(page.title or "", pr)
-    if not page_words:
-        return prior
+                     pr: PriceRules, episodes: list[Episode] | None = None) -> list[Finding]:
+    """Brand findings made while this page's product was being sold: a Chanel code-word said over
+    a bag does not make a page for shorts a Chanel page. A page-source finding (its own images)
+    is about the page."""
+    page_words = _page_words(page, pr)
     keep = []
     for f in prior:
-        words = ctx.words_at(f.source, f.start)
-        if not words or _same_product(words, page_words):
+        if f.source == "page":
+            keep.append(f)
+            continue
+        if about_page(f.start, ctx.words_at(f.source, f.start), page, page_words, episodes, 1) is not None:
             keep.append(f)
     return keep
 
@@ -288,6 +339,10 @@ def brand_findings(prior: list[Finding], page: Page, onto: Ontology, pr: PriceRu
     for f in implied:
         by_brand.setdefault(f.brand or "", []).append(f)
     for brand, fs in by_brand.items():
+        # A conflict with the page rests on the brand being plainly implied: its name or code-word
+        # heard/shown verbatim, or its logo matched. Sound-alikes alone (成家 for 城家) are leads.
+        if not any(f.match in ("exact", "visual") for f in fs):
+            continue
         names = _brand_names(brand, pr, {})
         says_none = pk in no_brand or any(pk.startswith(n) for n in no_brand if len(n) >= 2)
         if not says_none and any(n in pk for n in names if len(n) >= 2):
@@ -297,12 +352,14 @@ def brand_findings(prior: list[Finding], page: Page, onto: Ontology, pr: PriceRu
         counts = Counter(f.kind for f in fs)
         page_ref = page.file or page.source
         f = Finding(
-            kind="spec_mismatch", source=first.source, start=first.start, end=first.end,
+            kind="brand_conflict", source=first.source, start=first.start, end=first.end,
             rule="claims/brand", severity="high", confidence=round(min(0.95, max(f.confidence for f in fs)), 4),
             match="rule", term=brand, matched=first.matched or first.term, brand=brand, quote=first.quote,
             evidence=list(first.evidence), bbox=first.bbox,
-            explanation=f"The stream implies {brand} ({', '.join(f'{k} x{n}' for k, n in counts.items())}) but {why}. "
-                        f"[{page_ref}]",
+            explanation=f"While this page's product was on sale the stream implies {brand} "
+                        f"({', '.join(f'{k} x{n}' for k, n in counts.items())}; first at "
+                        f"{'' if first.start is None else f'{first.start:.1f} s'}: '{first.matched or first.term}'), "
+                        f"but {why}. One finding per brand and page. [{page_ref}]",
         )
         f.extra = {
             "claim": {"attribute": "brand", "value": brand, "quote": first.quote, "start": first.start,
@@ -310,6 +367,8 @@ def brand_findings(prior: list[Finding], page: Page, onto: Ontology, pr: PriceRu
             "spec": {"attribute": "brand", "value": page.brand, "page": page_ref,
                      "locator": page.locators.get("品牌") or page.locators.get("brand") or "brand"},
             "certain": True,
+            "occurrences": [{"kind": fi.kind, "source": fi.source, "start": fi.start, "matched": fi.matched}
+                            for fi in sorted(fs, key=lambda x: x.start if x.start is not None else 1e18)][:50],
         }
         out.append(f)
     return out
@@ -335,7 +394,8 @@ def _brand_near(t: float | None, words: set[str], implied: list[Finding], ctx: _
     return min(near)[1] if near else None
 
 
-def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], pages: list[Page], pr: PriceRules) -> list[Finding]:
+def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], pages: list[Page], pr: PriceRules,
+                   episodes: list[Episode] | None = None) -> list[Finding]:
     implied = _implied_brands(prior)
     mentions = []  # (unit, words, PriceMention, t0, t1)
     for i, u in enumerate(units):
@@ -402,7 +462,7 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
         for page in pages:
             if page.price is None:
                 continue
-            brand = _page_brand(page, units, ctx, implied, pr)
+            brand = _page_brand(page, units, ctx, implied, pr, episodes, len(pages))
             cat = pr.category_of(" ".join([page.title or "", *page.attributes.values()]))
             f = _retail_finding(page.price, (page.currency or "CNY").upper(), brand, cat, pr, source="page", start=None,
                                 end=None, quote=page.title or "", matched=f"{page.price:g} {page.currency or ''}".strip(),
@@ -413,17 +473,18 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
     return out
 
 
-def _page_brand(page: Page, units: list[TextUnit], ctx: _Context, implied: list[Finding], pr: PriceRules) -> str | None:
-    """The brand implied while the page's product was on show; with one brand in the whole
-    stream, that brand. A stream selling several brands' items gives no brand to an unrelated page."""
-    page_words = _product_words(page.title or "", pr)
+def _page_brand(page: Page, units: list[TextUnit], ctx: _Context, implied: list[Finding], pr: PriceRules,
+                episodes: list[Episode] | None = None, n_pages: int = 1) -> str | None:
+    """The brand implied while the page's product was on sale (its episodes, or its product named);
+    with a single page and one brand in the whole stream, that brand. A brand implied while
+    another product was on sale gives no brand to this page."""
+    page_words = _page_words(page, pr)
+    near = Counter(f.brand for f in implied
+                   if about_page(f.start, ctx.words_at(f.source, f.start), page, page_words, episodes, n_pages))
+    if near:
+        return near.most_common(1)[0][0]
     brands = {f.brand for f in implied}
-    if page_words:
-        near = Counter(f.brand for f in implied
-                       if (w := ctx.words_at(f.source, f.start)) and _same_product(w, page_words))
-        if near:
-            return near.most_common(1)[0][0]
-    return next(iter(brands)) if len(brands) == 1 else None
+    return next(iter(brands)) if len(brands) == 1 and n_pages == 1 else None
 
 
 def _thresholds(brand: str | None, pr: PriceRules, *, spoken: bool) -> tuple[str, dict[str, Any]]:

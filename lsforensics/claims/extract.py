@@ -141,14 +141,17 @@ def _negated(text: str, m: Mention, onto: Ontology) -> bool:
     return any(b.endswith(w) for b in cands for w in onto.words("negations"))
 
 
-def _origin_claim(text: str, m: Mention, onto: Ontology) -> bool:
-    """A country is an origin claim only next to 进口/产/制造…, and not of a part (面料)."""
+def _origin_claim(text: str, m: Mention, onto: Ontology, heard: bool = False) -> bool:
+    """A country is an origin claim only next to 进口/产/制造…, and not of a part (面料).
+    ``heard`` (speech): a marker may also be an ASR homophone of itself (尽口 for 进口)."""
     after = text[m.end:m.end + 8].lower()
     before = text[max(0, m.start - 6):m.start].lower()
     markers = [w.lower() for w in onto.words("origin_markers")]
     hit = None
     for w in markers:
         i = after.find(w)
+        if i < 0 and heard and len(w) >= 2:
+            i = _pinyin_find(after[:3 + len(w)], w)
         if 0 <= i <= 3 and not re.search(f"[{re.escape(_CLAUSE_END)}]", after[:i]):
             hit = i + len(w)
             break
@@ -157,6 +160,20 @@ def _origin_claim(text: str, m: Mention, onto: Ontology) -> bool:
     tail = after[hit:hit + 5] if hit is not None else after[:5]
     tail = tail.lstrip("的")
     return not any(tail.startswith(n) for n in onto.words("origin_of_part_nouns"))
+
+
+def _pinyin_find(text: str, word: str) -> int:
+    """First offset where ``text`` has ``word``'s toneless syllables (Chinese characters only), or -1."""
+    from ..text.pinyin import to_pinyin  # noqa: PLC0415 - the shared pinyin helper
+
+    want = to_pinyin(word)
+    if None in want:
+        return -1
+    have = to_pinyin(text)
+    for i in range(len(have) - len(want) + 1):
+        if have[i:i + len(want)] == want:
+            return i
+    return -1
 
 
 def claims_in(unit: TextUnit, onto: Ontology) -> list[Claim]:
@@ -169,7 +186,7 @@ def claims_in(unit: TextUnit, onto: Ontology) -> list[Claim]:
     for m in mentions:
         mat = m.material
         if mat.category == "origin":
-            if not _origin_claim(text, m, onto):
+            if not _origin_claim(text, m, onto, heard=unit.source == "speech"):
                 continue
             origin_spans.append((m.start, m.end))
         elif _negated(text, m, onto):
@@ -219,18 +236,6 @@ def transcript_units(doc: dict[str, Any]) -> list[TextUnit]:
         if text.strip():
             units.append(TextUnit(text, _f(seg.get("start")), _f(seg.get("end")), "speech", list(seg.get("words") or [])))
     return units
-
-
-def redecode_units(doc: dict[str, Any]) -> list[TextUnit]:
-    """Accepted candidates of the biased re-decoding (corroborated by the unbiased audio): the term
-    alone, at its time. Rejected candidates never become claims (KNOWN.md: biasing can invent)."""
-    out = []
-    for c in doc.get("candidates") or []:
-        if c.get("accepted") and c.get("term"):
-            term = str(c["term"])
-            out.append(TextUnit(term, _f(c.get("start")), _f(c.get("end")), "speech", match="redecode",
-                                words=[{"start": c.get("start"), "end": c.get("end"), "word": term}]))
-    return out
 
 
 def ocr_units(rows: list[dict[str, Any]]) -> list[TextUnit]:

@@ -225,7 +225,8 @@ def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, fou
                       round(max(0.0, min(1.0, sim)) * REDECODE_WEIGHT, 3), m.context, sim)
         out.append(_finding(m, "speech", start, end, st.quote(s, e) if e > s else str(c.get("unbiased", "")),
                             frames.near(start) if frames else [], heard_biased=c.get("heard"),
-                            redecode_method=c.get("method")))
+                            redecode_method=c.get("method"), acoustic_llr=c.get("acoustic_llr"),
+                            corroboration=c.get("reason")))
     return out
 
 
@@ -235,10 +236,10 @@ class ScreenTextDetector(Detector):
     name = "text.screen"
 
     def params(self) -> dict[str, Any]:
-        return {"merge_gap": SCREEN_MERGE_GAP}
+        return {"merge_gap": SCREEN_MERGE_GAP, "comment_column": "screen_chat"}
 
     def inputs(self, case: Case) -> list[Path]:
-        return [case.ocr_json]
+        return [case.ocr_json, case.frames_json]
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         if not case.ocr_json.exists():
@@ -246,14 +247,32 @@ class ScreenTextDetector(Detector):
         items = _read(case, case.ocr_json)
         if not isinstance(items, list):
             raise InputError(f"{case.rel(case.ocr_json)}: expected a list of OCR items")
-        return detect_screen(items, matcher_for(rules))
+        # Lines in the platform's scrolling comment column are viewers' words (chat), not the
+        # seller's on-screen text (vision.layout finds the column from lines moving up).
+        from ..vision.layout import case_layout  # noqa: PLC0415
+
+        layout = case_layout(case)
+        seller = [it for it in items if not (isinstance(it, dict) and layout.in_comments(it.get("box") or []))]
+        viewers = [it for it in items if isinstance(it, dict) and layout.in_comments(it.get("box") or [])]
+        out = detect_screen(seller, matcher_for(rules))
+        if viewers:
+            found = detect_screen(viewers, matcher_for(rules), as_source="screen_chat")
+            for f in found:
+                f.explanation = (f.explanation or "") + (" Read by OCR in the platform's scrolling comment column: "
+                                                         "a viewer's comment, not the seller's words.")
+            out += found
+        return out
 
 
 def _frame_path(frame: str) -> str:
     return frame if "/" in frame else f"media/frames/{frame}"
 
 
-def detect_screen(items: list[dict[str, Any]], matcher: Matcher, merge_gap: float = SCREEN_MERGE_GAP) -> list[Finding]:
+def detect_screen(items: list[dict[str, Any]], matcher: Matcher, merge_gap: float = SCREEN_MERGE_GAP,
+                  as_source: str = "screen") -> list[Finding]:
+    """Findings in OCR lines. ``as_source="screen_chat"``: the lines are viewers' comments shown
+    by the platform, matched with the chat rules (a viewer's 假的吧 is a doubt, not slang)."""
+    rule_source = "chat" if as_source == "screen_chat" else "screen"
     by_frame: dict[tuple[float, str], list[dict[str, Any]]] = {}
     for n, it in enumerate(items):
         if not isinstance(it, dict) or not it.get("frame"):
@@ -275,7 +294,7 @@ def detect_screen(items: list[dict[str, Any]], matcher: Matcher, merge_gap: floa
             s = str(it.get("text", ""))
             text += s
             owners.extend([it] * len(s))
-        for m in matcher.find(text, "screen"):
+        for m in matcher.find(text, rule_source):
             owner = next((o for o in owners[m.start:m.end] if o is not None), None)
             box = [float(v) for v in owner["box"]] if owner and owner.get("box") else None
             quote = str(owner.get("raw") or owner.get("text")) if owner else m.matched
@@ -299,7 +318,7 @@ def detect_screen(items: list[dict[str, Any]], matcher: Matcher, merge_gap: floa
     for g in merged:
         fr = g["frames"]
         picks = list(dict.fromkeys([fr[0], fr[len(fr) // 2], fr[-1]]))
-        out.append(_finding(g["m"], "screen", g["start"], g["end"], g["quote"], [_frame_path(f) for f in picks],
+        out.append(_finding(g["m"], as_source, g["start"], g["end"], g["quote"], [_frame_path(f) for f in picks],
                             g["box"], frames_seen=len(fr)))
     return out
 

@@ -31,11 +31,13 @@ from ..progress import Progress
 from ..rules import RuleSet
 from ..stage import env_threads
 from ..vision.imageio import is_image_file, load_image
+from ..vision.layout import Layout, case_layout
 from ..vision.masking import MaskParams, MaskRegion, box_iou, find_masked_regions
 from ..vision.references import RefMatch, load_references, match_references
 from .base import Detector, register
 
 REPORT_MIN_CONFIDENCE = 0.5
+MIN_TRACK_FRAMES = 3  # a cover on a product stays for the product's whole showing; chance patches do not
 LOGO_PRESENT_NCC = 0.5  # reference-vs-frame correlation over the expected logo area meaning "logo visible"
 CROPS = "evidence/crops"
 
@@ -91,6 +93,8 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
         h.update(case.frames_json.read_bytes())
     h.update(rules.sha256.encode())
     h.update(repr(params or MaskParams()).encode())
+    if case.ocr_json.exists():  # the layout's comment column comes from the OCR lines
+        h.update(hashlib.sha256(case.ocr_json.read_bytes()).digest())
     pages = case.root / "pages"
     if pages.is_dir():
         h.update(repr(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in pages.rglob("*"))).encode())
@@ -99,6 +103,7 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
         return _CACHE[key]
     refs, notes = load_references(rules, progress)
     items = _frame_list(case)
+    layout = case_layout(case)
     results: list[FrameResult] = []
     task = progress.task("visual", total=len(items))
 
@@ -109,7 +114,10 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
         except InputError as exc:
             return f"{exc}; skipped"
         fr = FrameResult(rel, t, source, reason, img.orig_w, img.orig_h)
-        for r in find_masked_regions(img.bgr, params):
+        # The platform's UI is drawn over every frame of the stream, not over product-page images.
+        ui = layout.ui_mask(img.bgr.shape[1], img.bgr.shape[0]) if source == "frame" and \
+            (layout.width, layout.height) == (img.orig_w, img.orig_h) else None
+        for r in find_masked_regions(img.bgr, params, ui_mask=ui):
             r.box = img.to_original(r.box)
             fr.regions.append(r)
         fr.matches = match_references(img, refs)
@@ -254,6 +262,50 @@ def _crop(case: Case, fr: FrameResult, box: list[float], tag: str) -> str | None
     return rel
 
 
+_WHAT = {
+    "tape": "a flat, single-coloured strip (tape) with sharp edges",
+    "sticker": "a flat, single-coloured patch (a sticker)",
+    "finger": "a skin-coloured, rounded shape (a finger or hand)",
+    "blur": "an area where the product's fine texture is gone but its colours are smeared (a blur)",
+    "mosaic": "a square-block pattern (mosaic pixelation)",
+}
+
+
+def _explain(reg: MaskRegion, layout: Layout | None) -> str:
+    """Why a region was reported, in words a reader can check on the crop."""
+    s = reg.scores
+    parts = [f"{_WHAT.get(reg.kind, reg.kind)} covers part of a product"]
+    if "on_product" in s:
+        parts.append(f"{s['on_product']:.0%} of it lies on the sharp, in-focus object the camera is on, "
+                     "so it is not the soft background")
+    if "detail_ratio" in s:
+        parts.append(f"the surface around it carries {s['detail_ratio']:.1f} times its fine detail")
+    if "block_px" in s:
+        parts.append(f"blocks of about {s['block_px']:.0f} px in both directions over {s.get('tiles', 0)} tiles")
+    if layout is not None and (layout.ui_boxes or layout.comment_region):
+        parts.append("the platform's on-screen UI (" + layout.describe() + ") was left out of the search")
+    return "; ".join(parts)
+
+
+def _shot_lengths(results: list[FrameResult]) -> dict[str, int]:
+    """Sampled frames in each frame's shot (frames between two scene cuts)."""
+    shots: list[list[str]] = []
+    for fr in (r for r in results if r.source == "frame"):
+        if fr.reason == "scene" or not shots:
+            shots.append([])
+        shots[-1].append(fr.file)
+    return {f: len(sh) for sh in shots for f in sh}
+
+
+def _write_layout(case: Case, layout: Layout) -> None:
+    """The layout the visual detectors used, as evidence (``evidence/layout.json``)."""
+    import json
+
+    if layout.width:
+        atomic_write_bytes(case.root / "evidence" / "layout.json",
+                           json.dumps(layout.to_dict(), ensure_ascii=False, indent=1).encode())
+
+
 def _expected_logo(fr: FrameResult) -> list[tuple[RefMatch, list[float]]]:
     return [(m, m.expected_logo_box) for m in fr.matches if m.kind == "product" and m.expected_logo_box]
 
@@ -267,17 +319,24 @@ class MaskedLogoDetector(Detector):
         self.p = params or MaskParams()
 
     def inputs(self, case: Case) -> list[Path]:
-        return [case.frames_json, case.frames_dir, case.root / "pages"]
+        return [case.frames_json, case.frames_dir, case.root / "pages", case.ocr_json]
 
     def params(self) -> dict[str, Any]:
-        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 2, "mask": asdict(self.p)}
+        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 3, "mask": asdict(self.p),
+                "min_track_frames": MIN_TRACK_FRAMES}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         results, _notes = analyse(case, rules, progress, self.p)
+        layout = case_layout(case)
+        _write_layout(case, layout)
+        shot_len = _shot_lengths(results)
         findings: list[Finding] = []
         for tr in build_tracks(results):
             fr0, reg0 = tr.items[0]
             frl, _ = tr.last
+            shot = shot_len.get(fr0.file, 1)
+            if fr0.source == "frame" and len(tr.items) < (MIN_TRACK_FRAMES if shot >= 2 * MIN_TRACK_FRAMES else min(2, shot)):
+                continue  # fewer consecutive sampled frames than a cover on a product shown this long
             conf = max(r.confidence for _, r in tr.items)
             persisted = len(tr.items) >= 2
             conf = min(0.97, conf + 0.1) if persisted else conf * 0.85
@@ -297,7 +356,7 @@ class MaskedLogoDetector(Detector):
             moved = ""
             if persisted:
                 dx = tr.last[1].box[0] - reg0.box[0]
-                moved = (f", seen in {len(tr.items)} consecutive sampled frames (moved {dx:+.0f} px horizontally; "
+                moved = (f"; seen in {len(tr.items)} consecutive sampled frames (moved {dx:+.0f} px horizontally; "
                          f"moved with the surrounding surface in {agree} of {measured} steps)")
                 if measured and agree < measured:
                     moved += "; it does not follow the surface under it: possibly a screen overlay"
@@ -308,7 +367,8 @@ class MaskedLogoDetector(Detector):
                 brand=brand, term=reg0.kind, matched=reg0.kind,
                 evidence=[fr0.file] + ([crop] if crop else []) + ([frl.file] if frl.file != fr0.file else []),
                 bbox=reg0.box,
-                explanation=f"{reg0.kind} region over part of a product{moved}{where}; scores {reg0.scores}",
+                explanation=_explain(reg0, layout if fr0.source == "frame" else None) + moved + where,
+                extra={"scores": reg0.scores},
             ))
         # A matched product whose own logo is not visible on it: covered or removed. Consecutive
         # frames with the same product extend one finding.

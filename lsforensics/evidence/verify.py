@@ -532,8 +532,11 @@ def check_kept_seals(ctx: VerifyContext, res: VerifyResult) -> None:
         sub_check(folder, lambda sub: check_signature(VerifyContext(folder, data, sdoc), sub), bad)
 
     def timestamp(folder: Path, data: bytes) -> None:
+        # A kept seal whose timestamp was still pending when it was superseded is a fact of its time,
+        # not a removal (the current manifest lists that seal's files, so removing one shows anyway).
+        roots = ctx.tsa_ca if (folder / mf.MANIFEST_TSR).is_file() else None
         sub_check(folder, lambda sub: check_timestamp(VerifyContext(folder, data, _obj(mf.read_manifest(folder)[1]),
-                                                                    tsa_ca=ctx.tsa_ca), sub))
+                                                                    tsa_ca=roots), sub))
 
     records = seals.check_seals(ctx.root, ctx.doc, res.fail, res.passed, res.notes, signature, timestamp)
     if records:

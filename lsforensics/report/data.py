@@ -264,6 +264,62 @@ def _limitations(transcript: Any, findings: list[dict[str, Any]]) -> list[tuple[
     return items
 
 
+def _segments_text(segs: Any, n: int = 4) -> str:
+    if not isinstance(segs, list):
+        return ""
+    parts = [f"{timecode(x[0])}–{timecode(x[1])}" for x in segs[:n] if isinstance(x, list) and len(x) == 2]
+    return ", ".join(parts) + (f" … (+{len(segs) - n})" if len(segs) > n else "")
+
+
+def _links_view(case: Case) -> dict[str, Any] | None:
+    """This stream's voices and its links to other streams (voice.json, links.json), or None."""
+    from ..links.compare import read_links
+
+    voice = read_optional(case, case.root / "voice.json")
+    links = read_links(case)
+    if not isinstance(voice, dict) and not links:
+        return None
+    voices = []
+    for sp in (voice.get("speakers") or []) if isinstance(voice, dict) else []:
+        if isinstance(sp, dict):
+            voices.append({"id": _text(sp.get("id")), "seconds": _num(sp.get("seconds")),
+                           "segments": _segments_text(sp.get("segments"))})
+    items = []
+    for link in links:
+        rows = []
+        for v in link.get("voice") or []:
+            if isinstance(v, dict) and v.get("same_voice"):
+                rows.append({"what": "同一声音 same voice", "this": f"{v.get('this_speaker')}: {_segments_text(v.get('this_segments'), 2)}",
+                             "other": f"{v.get('other_speaker')}: {_segments_text(v.get('other_segments'), 2)}",
+                             "score": round(_num(v.get("score"), 0.0) or 0.0, 3), "threshold": _num(v.get("threshold")),
+                             "basis": f"cosine similarity of speaker embeddings; {v.get('this_seconds')} s / "
+                                      f"{v.get('other_seconds')} s of speech"})
+        for r in link.get("footage") or []:
+            if isinstance(r, dict):
+                rows.append({"what": "相同画面 same video" if r.get("medium") == "video" else "相同声音片段 same audio",
+                             "this": f"{timecode(r.get('this_start'))}–{timecode(r.get('this_end'))}",
+                             "other": f"{timecode(r.get('other_start'))}–{timecode(r.get('other_end'))}",
+                             "score": _num(r.get("score")), "threshold": _num(r.get("threshold")),
+                             "basis": _text(r.get("method")) + ("; picture only: MPEG-7 sees the layout of light "
+                                                                "and dark, so check the frames" if r.get("medium") == "video"
+                                                                else "")})
+        for m in link.get("products") or []:
+            if isinstance(m, dict):
+                rows.append({"what": "同款商品 same product",
+                             "this": f"{m.get('this_product')} ({m.get('this_finding')}) {timecode(m.get('this_t'))}",
+                             "other": f"{m.get('other_product')} ({m.get('other_finding')}) {timecode(m.get('other_t'))}",
+                             "score": _num(m.get("inliers")), "threshold": _num(m.get("threshold")),
+                             "basis": "SIFT keypoints outside the finding's box, RANSAC homography inliers"})
+        best_voice = max((_num(v.get("score"), -1.0) or -1.0 for v in link.get("voice") or [] if isinstance(v, dict)),
+                         default=None)
+        items.append({"other_case": _text(link.get("other_case")), "other_source_sha256": _text(link.get("other_source_sha256")),
+                      "kinds": [k for k in link.get("kinds") or [] if isinstance(k, str)],
+                      "compared": _text(link.get("compared")), "rows": rows, "best_voice": best_voice,
+                      "notes": [n for n in link.get("notes") or [] if isinstance(n, str)]})
+    model = voice.get("model") if isinstance(voice, dict) else None
+    return {"voices": voices, "model": model if isinstance(model, dict) else None,
+            "speech_seconds": _num(voice.get("speech_seconds")) if isinstance(voice, dict) else None,
+            "items": sorted(items, key=lambda x: (not x["kinds"], str(x["other_case"])))}
 def _clips(case: Case) -> dict[str, dict[str, Any]]:
     """Each finding's exhibit clip (file, sha256, where it starts on the source's clock)."""
     from ..review.exhibits import load_exhibits
@@ -363,6 +419,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "environment": env,
         "custody": custody,
         "limitations": _review_limits(review) + _limitations(transcript, views) + media_limitations(case),
+        "links": _links_view(case),
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }

@@ -55,6 +55,7 @@ SOURCES: dict[str, tuple[str, str]] = {
     "screen": ("画面文字", "on-screen text (OCR)"),
     "frame": ("画面", "picture"),
     "chat": ("弹幕/评论", "chat"),
+    "screen_chat": ("画面中的观众评论", "viewers' comments on screen (OCR)"),
     "page": ("商品页", "product page"),
 }
 

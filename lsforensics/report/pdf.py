@@ -294,6 +294,31 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     else:
         story.append(P("无语音发现或无转写。/ No speech findings or no transcript."))
 
+    # -- links to other streams ---------------------------------------------------------------
+    if d.get("links"):
+        lk = d["links"]
+        story.append(P("与其他直播的关联 / Links to other streams", h2))
+        story.append(P("由 lsf compare / lsf batch 计算，供人工复核；每项列出分数、阈值和方法。/ Computed by lsf compare or "
+                       "lsf batch; leads for a reviewer, each with its score, threshold and method.", small))
+        if lk["voices"]:
+            model = lk.get("model") or {}
+            story.append(P("主要声音 Main voices: " + "; ".join(f"{_t(v['id'])} {_t(v['seconds'])} s ({_t(v['segments'])})"
+                                                           for v in lk["voices"])
+                           + (f" — {_t(model.get('name'))}, weights sha256 {_t(model.get('weights_sha256'))}" if model else ""),
+                           small))
+        for it in lk["items"]:
+            what = ("linked by " + ", ".join(it["kinds"])) if it["kinds"] else "no link"
+            story.append(P(f"<b>{_t(it['other_case'])}</b> — {_t(what)} · compared {_t(it['compared'])}", base))
+            if it["rows"]:
+                rows = [[P(x, small) for x in ("关联 Link", "本案 This", "对方 Other", "分数 Score", "阈值 Thr.", "方法 Method")]]
+                rows += [[P(_t(r["what"]), small), P(_t(r["this"]), small), P(_t(r["other"]), small),
+                          P(_t(r["score"]), small), P(_t(r["threshold"]), small), P(_t(r["basis"]), small)]
+                         for r in it["rows"]]
+                t = LongTable(rows, colWidths=[24 * mm, 34 * mm, 34 * mm, 14 * mm, 14 * mm, width - 120 * mm],
+                              repeatRows=1)
+                t.setStyle(grid)
+                story.append(t)
+
     # -- exhibits ---------------------------------------------------------------------------
     story.append(P("证据清单 / Exhibit list", h2))
     story.append(P("报告生成时案件中的每个文件。custody.jsonl 与本报告在随后写入的 manifest.json 中列出。/ Every case "

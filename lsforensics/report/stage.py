@@ -67,7 +67,8 @@ class ReportStage(Stage):
         # Only files that exist: a missing optional input (no OCR, no transcript) is not an error.
         optional = [case.case_json, case.source_json, case.transcript_json, case.ocr_json, case.frames_json,
                     case.root / "chat.json", case.root / "pages.json", case.root / "capture.jsonl",
-                    review_path(case), exhibits_index(case), matter_path(case)]
+                    review_path(case), exhibits_index(case), matter_path(case),
+                    case.root / "voice.json", case.root / "links.json"]
         return [case.findings_json] + [p for p in optional if p.is_file()]
 
     def outputs(self, case: Case) -> list[Path]:

@@ -205,6 +205,28 @@ TEMPLATE = r"""<!DOCTYPE html>
 {% else %}<p>无语音发现或无转写。/ No speech findings or no transcript.</p>{% endif %}
 </section>
 
+{% if d.links %}
+<section id="links">
+<h2>与其他直播的关联 <span class="en">/ Links to other streams</span></h2>
+<p class="muted">以下关联由 lsf compare / lsf batch 在本案与其他案件之间计算，是供人工复核的线索：每一项列出分数、阈值和所用方法。/ Computed between this case and other cases by lsf compare or lsf batch; leads for a reviewer, each with its score, threshold and method.</p>
+{% if d.links.voices %}
+<p>本直播的主要声音 Main voices of this stream{% if d.links.model %} ({{ d.links.model.name }}, weights sha256 <span class="hash">{{ d.links.model.weights_sha256 }}</span>){% endif %}:
+{% for v in d.links.voices %}<b>{{ v.id }}</b> {{ v.seconds }} s ({{ v.segments }}){% if not loop.last %}; {% endif %}{% endfor %}</p>
+{% endif %}
+{% for it in d.links['items'] %}
+<h3>{{ it.other_case }}</h3> <span class="muted">{% if it.kinds %}关联 linked by {{ it.kinds|join(', ') }}{% else %}未发现关联 no link{% if it.best_voice is not none %} (best voice similarity {{ '%.3f'|format(it.best_voice) }}){% endif %}{% endif %} · 比较时间 compared {{ it.compared }} · source sha256 <span class="hash">{{ it.other_source_sha256 }}</span></span>
+{% if it.rows %}
+<table>
+  <tr><th>关联 Link</th><th>本案 This case</th><th>对方 Other case</th><th>分数 Score</th><th>阈值 Threshold</th><th>方法 Method</th></tr>
+  {% for r in it.rows %}<tr><td>{{ r.what }}</td><td>{{ r.this }}</td><td>{{ r.other }}</td><td>{{ r.score }}</td><td>{{ r.threshold }}</td><td class="muted">{{ r.basis }}</td></tr>{% endfor %}
+</table>
+{% endif %}
+{% for n in it.notes %}<div class="muted">{{ n }}</div>{% endfor %}
+{% endfor %}
+{% if not d.links['items'] %}<p>尚未与其他案件比较。/ Not compared with another case yet (lsf compare, lsf batch).</p>{% endif %}
+</section>
+{% endif %}
+
 <section id="exhibits">
 <h2>证据清单 <span class="en">/ Exhibit list</span></h2>
 <p class="muted">报告生成时案件中的每个文件及其 SHA-256。custody.jsonl 与本报告本身在随后写入的 manifest.json 中列出。/ Every case file at report time with its SHA-256; custody.jsonl and this report are listed in manifest.json, written right after the report.</p>

@@ -28,8 +28,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .layout import fill_holes
+
 MIN_BLOCK = 7  # smallest mosaic block (work pixels) we claim to recognise
-WORK_SIDE = 960  # analysis long side: logos stay > 30 px and mosaic blocks >= 7 px at this size
+WORK_SIDE = 960  # analysis long side: logos stay > 30 px and mosaic blocks >= 7 px at this size. Not
+# more: at native 1280 px the 8-px JPEG block grid reads as a mosaic lattice (measured: 24 of 65
+# frames of Big Buck Bunny and the phone clip flagged at 1280, none at 960)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class MaskParams:
     min_ring_textured: float = 0.6  # share of the ring that must be textured (on a product, not a wall)
     min_detail_ratio: float = 3.5  # ring detail / inside detail
     flat_std: float = 7.0  # grey std inside a cover patch
+    flat_std_translucent: float = 14.0  # ... with the faint print under a translucent cover inside it
+    max_print_contrast: float = 45.0  # grey levels: print seen through a cover is fainter than this
     cover_step: float = 18.0  # Lab distance between a cover's colour and the ring's
     mosaic_score: float = 0.45  # lattice concentration in x and y (0 random .. 1 perfect)
     mosaic_step: float = 4.0  # mean grey step across block edges
@@ -52,6 +58,15 @@ class MaskParams:
     carrier_color_tol: float = 14.0  # Lab distance that still counts as the same surface
     carrier_max_area: float = 0.4  # a product occupies less of the frame than this
     min_edit_box_area: float = 0.005  # a blur box straddling a product edge must be at least this big
+    # The product the camera is on is the in-focus object: a cover sits on it, a defocused room
+    # behind it is no cover however flat (issue 14: "blur" raised nine times on a soft background).
+    focus_level: float = 10.0  # local detail at or above this is in focus (a defocused room measures 4-6)
+    focus_rel: float = 0.15  # ... and at least this share of the frame's 95th percentile of detail
+    min_on_product: float = 0.5  # share of a candidate inside the in-focus product region
+    min_ring_focus: float = 0.45  # share of the ring in focus for a cover reaching over the product's edge
+    max_ring_focus_over_edge: float = 0.85  # ... part of that ring is the soft background
+    max_product_share: float = 0.7  # ... on a product that is a distinct object, not the whole sharp frame
+    max_ui_share: float = 0.2  # a candidate more than this much on the platform's UI is UI
 
 
 @dataclass
@@ -99,8 +114,47 @@ def _components(low: np.ndarray, min_core: int) -> tuple[list[int], np.ndarray, 
     return keep, labels, stats
 
 
+@dataclass
+class _Context:
+    """Per-frame facts every candidate is judged against."""
+
+    product: np.ndarray  # uint8 mask of the in-focus product region (holes filled)
+    focus: np.ndarray  # bool: pixel in focus
+    focus_level: float
+    ui: np.ndarray | None  # bool: platform UI (static overlay, comment column)
+
+
+def product_region(detail: np.ndarray, ui: np.ndarray | None, p: MaskParams) -> tuple[np.ndarray, np.ndarray, float]:
+    """(product mask, in-focus mask, focus level) of one frame.
+
+    In focus: local detail above an absolute floor and a share of the frame's own detail range
+    (a phone frame of a product in hand is sharp on the product and soft behind it). The product
+    region is the in-focus area closed and with its holes filled (a cover on the product is a
+    hole in its texture), less the UI; small specks are dropped."""
+    vals = detail if ui is None else detail[~ui]
+    top = float(np.percentile(vals, 95)) if vals.size else 0.0
+    level = max(p.focus_level, p.focus_rel * top)
+    focus = detail >= level
+    if ui is not None:
+        focus &= ~ui
+    h, w = detail.shape
+    k = max(5, int(0.03 * max(h, w)) | 1)
+    closed = cv2.morphologyEx(focus.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    prod = np.zeros((h, w), np.uint8)
+    for c in range(1, n):
+        if stats[c][4] >= 0.01 * h * w:
+            prod[labels == c] = 1
+    prod = fill_holes(prod)  # a cover is a hole in the product's texture
+    if ui is not None:
+        prod[ui] = 0
+    return prod, focus, level
+
+
 def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: MaskParams,
-                     reasons: list[tuple[list[float], str]] | None = None) -> list[MaskRegion]:
+                     reasons: list[tuple[list[float], str]] | None = None,
+                     ctx: _Context | None = None) -> list[MaskRegion]:
     lab = cv2.cvtColor(cv2.GaussianBlur(bgr, (0, 0), 1.5), cv2.COLOR_BGR2Lab).astype(np.float32)
     out: list[MaskRegion] = []
     min_core = int(0.3 * p.min_area * gray.size)
@@ -109,9 +163,10 @@ def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: M
     # on a strongly textured product, and only covers: blur needs the first pass's evidence.
     for level, min_ratio, covers_only in ((p.detail_low, p.min_detail_ratio, False),
                                           (p.detail_low_textured, p.min_detail_ratio_textured, True)):
-        keep, labels, stats = _components((detail < level).astype(np.uint8), min_core)
+        low = (detail < level).astype(np.uint8)
+        keep, labels, stats = _components(low, min_core)
         for i in keep:
-            r = _assess(i, labels, stats, bgr, gray, detail, lab, p, min_ratio, covers_only)
+            r = _assess(i, labels, stats, bgr, gray, detail, lab, p, min_ratio, covers_only, ctx)
             if isinstance(r, MaskRegion):
                 if all(box_iou(r.box, o.box) < 0.3 for o in out):
                     out.append(r)
@@ -121,7 +176,8 @@ def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: M
 
 
 def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray,
-            lab: np.ndarray, p: MaskParams, min_ratio: float, covers_only: bool) -> MaskRegion | str:
+            lab: np.ndarray, p: MaskParams, min_ratio: float, covers_only: bool,
+            ctx: _Context | None = None) -> MaskRegion | str:
     """One flat region -> a MaskRegion, or the reason it is not one."""
     h, w = gray.shape
     x, y, bw, bh, area = (int(v) for v in stats[i])
@@ -130,13 +186,26 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         return ""  # too small/large: not worth a reason line (there are thousands)
     if x <= 2 or y <= 2 or x + bw >= w - 2 or y + bh >= h - 2:
         return "touches the frame edge (background)"
-    if not 0.25 <= bw / bh <= 4.0 or area / (bw * bh) < 0.5:
-        return f"elongated or sparse (aspect {bw / bh:.2f}, fill {area / (bw * bh):.2f})"
     x0, y0 = max(0, x - 40), max(0, y - 40)
     x1, y1 = min(w, x + bw + 40), min(h, y + bh + 40)
     comp = (labels[y0:y1, x0:x1] == i).astype(np.uint8)
+    holes = 0
+    if ctx is not None:
+        # A translucent sticker or tape lets the logo's strokes through: its flat part is a ring
+        # around them. The hole is part of the cover (and must still be near-uniform, below).
+        filled = fill_holes(comp)
+        holes = int(filled.sum()) - int(comp.sum())
+        hole_px = (filled > 0) & (comp == 0)
+        if holes:
+            comp, area = filled, int(filled.sum())
     contours, _ = cv2.findContours(comp, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     contour = max(contours, key=cv2.contourArea)
+    # Shape on the rotated rectangle: a strip of tape at 25 degrees fills half its upright box.
+    (_c, (rw, rh), _a) = cv2.minAreaRect(contour)
+    aspect = max(rw, rh) / max(1.0, min(rw, rh))
+    fill = area / max(1.0, rw * rh)
+    if aspect > 4.5 or fill < 0.6:
+        return f"elongated or sparse (aspect {aspect:.2f}, fill {fill:.2f})"
     solidity = area / max(1.0, cv2.contourArea(cv2.convexHull(contour)))
     if solidity < 0.8:
         return f"not convex (solidity {solidity:.2f})"
@@ -151,6 +220,20 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     inside = cv2.erode(comp, np.ones((5, 5), np.uint8)) > 0
     if ring.sum() < 20 or inside.sum() < 20:
         return "too thin"
+    on_product = 1.0
+    ring_focus = 1.0
+    if ctx is not None:
+        cm = comp > 0
+        if ctx.ui is not None:
+            ui_share = float(ctx.ui[y0:y1, x0:x1][cm].mean())
+            if ui_share > p.max_ui_share:
+                return f"on the platform's on-screen UI ({ui_share:.0%} of it), not on a product"
+        on_product = float(ctx.product[y0:y1, x0:x1][cm].mean())
+        if on_product < p.min_on_product:
+            return (f"not on the in-focus product ({on_product:.0%} of it inside the sharp object region): "
+                    "a soft background or an empty part of the picture")
+        fr = ctx.focus[y0:y1, x0:x1][ring]
+        ring_focus = float(fr.mean()) if fr.size else 0.0
     d = detail[y0:y1, x0:x1]
     ring_detail = float(np.median(d[ring]))
     in_detail = float(np.median(d[inside]))
@@ -164,13 +247,30 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     g = gray[y0:y1, x0:x1]
     in_std = float(cv2.GaussianBlur(g, (0, 0), 1.0)[inside].std())
     step = float(np.linalg.norm(L[inside].mean(0) - L[ring].mean(0)))
-    uniform = in_std <= p.flat_std and step >= p.cover_step
+    # Print showing through a translucent cover is faint; print on an opaque label is not (its
+    # strokes stand far from the label's colour: 56 grey levels at the 90th percentile on a beige
+    # label's text, 36 for a logo under a frosted sticker).
+    faint = True
+    if holes:
+        gh = g[hole_px]
+        faint = gh.size == 0 or float(np.percentile(np.abs(gh - np.median(g[inside])), 90)) <= p.max_print_contrast
+    uniform = in_std <= (p.flat_std_translucent if holes else p.flat_std) and step >= p.cover_step and faint
     edit_box = (axis_rect and half_spread <= p.max_ring_spread and not covers_only and not uniform
                 and frac >= p.min_edit_box_area)
-    if spread > p.max_ring_spread and not edit_box:
+    # A strip of tape or a sticker wider than the product reaches over its edge: its ring is the
+    # product on some sides and the soft room on others. Regular, uniform, mostly on a sharp
+    # product that stands out of a soft picture, with part of its ring on that soft picture, it is
+    # still a cover (a hand at the product's side is not regular; a flat-shaded object with a sharp
+    # ring all round, in a cartoon, is not reaching over anything).
+    over_edge = (ctx is not None and uniform and on_product >= 0.8
+                 and p.min_ring_focus <= ring_focus <= p.max_ring_focus_over_edge
+                 and float(ctx.product.mean()) <= p.max_product_share)
+    if spread > p.max_ring_spread and not edit_box and not over_edge:
         return (f"ring crosses several surfaces (spread {spread:.1f}, half {half_spread:.1f}, "
                 f"regularity {regular:.2f}, angle {rect[2]:.1f})")
     ratio = ring_detail / max(in_detail, 0.5)
+    if over_edge and ring_focus >= p.min_ring_focus and ratio >= min_ratio:
+        ring_textured = max(ring_textured, p.min_ring_textured)  # the in-focus part of the ring decides
     if ring_textured < p.min_ring_textured or ratio < min_ratio:
         return f"surroundings not more textured (ring textured {ring_textured:.2f}, ratio {ratio:.1f})"
     ry, rx = np.nonzero(ring)
@@ -181,6 +281,7 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     gx, gy, gw, gh = cv2.boundingRect(grown)
     box = [float(gx + x0), float(gy + y0), float(gw), float(gh)]
     scores = {"pass": 2 if covers_only else 1, "ring_detail": round(ring_detail, 1),
+              "on_product": round(on_product, 3), "ring_focus": round(ring_focus, 3),
               "ring_textured": round(ring_textured, 3), "detail_ratio": round(ratio, 2),
               "inside_std": round(in_std, 2), "color_step": round(step, 1), "solidity": round(solidity, 3),
               "area_frac": round(frac, 4), "regularity": round(regular, 3), "ring_spread": round(spread, 1)}
@@ -189,10 +290,15 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         hsv = cv2.cvtColor(bgr[y:y + bh, x:x + bw], cv2.COLOR_BGR2HSV)
         sat = float(hsv[..., 1][inside[y - y0:y - y0 + bh, x - x0:x - x0 + bw]].mean())
         # Discs fill ~pi/4 of their box; saturated colours are typical of stickers, not tape.
+        hue = float(np.median(hsv[..., 0][inside[y - y0:y - y0 + bh, x - x0:x - x0 + bw]]))
         kind = "sticker" if (fill < 0.83 and 0.8 < bw / bh < 1.25) or sat > 120 else "tape"
+        if hue <= 16 and 40 <= sat <= 150 and float(L[inside][:, 0].mean()) >= 120 and fill < 0.9:
+            kind = "finger"  # skin hue and lightness, a rounded end: a finger resting on the spot
         conf = 0.55 + 0.15 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
             + 0.15 * min(1.0, (step - p.cover_step) / 40) + 0.1 * min(1.0, (p.flat_std - in_std) / p.flat_std)
         return MaskRegion(kind, box, round(min(conf, 0.95), 3), scores)
+    if not faint:
+        return "crisp print inside it: a printed label or sticker of the product, not a cover over it"
     if frac < p.min_blur_area:
         return f"too small for a blur box ({frac:.4f} of the frame)"
     if covers_only or (edit_box and spread > p.max_ring_spread and ratio < 5):
@@ -290,6 +396,8 @@ def _lines(energy: np.ndarray, min_lines: int = 3) -> tuple[float, float] | None
 
 
 def _mosaic_candidates(gray: np.ndarray, p: MaskParams) -> list[MaskRegion]:
+    # One tile size: 48 px tiles (tried for fine mosaics over small logos) found a lattice in
+    # Big Buck Bunny's flat-shaded cartoon frames (a third of them flagged).
     h, w = gray.shape
     tile, stride = 64, 24
     if h < tile or w < tile:
@@ -345,6 +453,18 @@ def _mosaic_candidates(gray: np.ndarray, p: MaskParams) -> list[MaskRegion]:
     return out
 
 
+def _mosaic_ok(r: MaskRegion, ctx: _Context, p: MaskParams) -> bool:
+    """A pixelated area on the product, not on the UI."""
+    x, y, w, h = (int(v) for v in r.box)
+    if w <= 0 or h <= 0:
+        return False
+    if ctx.ui is not None and float(ctx.ui[y:y + h, x:x + w].mean()) > p.max_ui_share:
+        return False
+    share = float(ctx.product[y:y + h, x:x + w].mean())
+    r.scores["on_product"] = round(share, 3)
+    return share >= p.min_on_product
+
+
 def _refine_mosaic(gray: np.ndarray, box: list[int], b: float) -> list[float] | None:
     """Tighten a tile-union box to the extent of the block-border lines inside it."""
     x, y, bw, bh = box
@@ -365,17 +485,26 @@ def _refine_mosaic(gray: np.ndarray, box: list[int], b: float) -> list[float] | 
 
 
 def find_masked_regions(bgr: np.ndarray, params: MaskParams | None = None,
-                        reasons: list[tuple[list[float], str]] | None = None) -> list[MaskRegion]:
+                        reasons: list[tuple[list[float], str]] | None = None,
+                        ui_mask: np.ndarray | None = None) -> list[MaskRegion]:
     """Candidate masked regions of one image (a frame or a product-page image), best first.
 
     ``reasons``, when given, collects (box, why it was rejected) for flat regions that were
     considered and dropped: what an examiner asks when a visible cover was not reported.
+    ``ui_mask`` (boolean, any size: resized to the image) marks the platform's UI
+    (``vision.layout``); candidates on it are dropped.
     """
     p = params or MaskParams()
     work, f = _work(bgr)
     gray = cv2.cvtColor(work, cv2.COLOR_BGR2GRAY).astype(np.float32)
     detail = detail_map(gray)
-    regions = _mosaic_candidates(gray, p) + _flat_candidates(work, gray, detail, p, reasons)
+    ui = None
+    if ui_mask is not None:
+        ui = cv2.resize(ui_mask.astype(np.uint8), (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+    prod, focus, level = product_region(detail, ui, p)
+    ctx = _Context(prod, focus, level, ui)
+    regions = [r for r in _mosaic_candidates(gray, p) if _mosaic_ok(r, ctx, p)]
+    regions = regions + _flat_candidates(work, gray, detail, p, reasons, ctx)
     regions = _nms(regions)
     if f != 1.0:
         for r in regions:

@@ -53,5 +53,11 @@ class Backend(ABC):
         """Segments (times relative to the array start, raw model text in ``text`` and ``raw_text``)
         and the seconds of audio judged to be speech."""
 
+    def score(self, audio: np.ndarray, texts: list[str], language: str) -> list[float] | None:
+        """Log-likelihood (sum over tokens, natural log) of each of ``texts`` as the transcript of
+        ``audio`` (at most 30 s) under the *unbiased* model: no hotwords, no prompt. None where the
+        backend cannot score a given text (then nothing heard only under bias is accepted)."""
+        return None
+
     def describe(self) -> dict[str, object]:
         return {"backend": self.name}

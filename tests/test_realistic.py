@@ -1,0 +1,288 @@
+"""Issue 14 acceptance on the realistic generator (tests/realistic.py): portrait phone streams with
+the platform's UI, camera motion, real photos, covers and their look-alikes, ordinary talk over
+music.
+
+Three 10-minute streams (seeds 1-3, 30 min in all) are built and analysed once and cached under
+``.test-cache/realistic/`` (media, cases); the detect stage is rerun on every run so the figures
+are those of the code under test. Visual recall is measured on frames rendered directly (no
+encode, no analyze). Figures are printed; run with ``-s`` to see them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import realistic as R  # noqa: E402
+from realistic_eval import Score, score  # noqa: E402
+
+from lsforensics.case import Case
+from lsforensics.detect.stage import DetectStage
+from lsforensics.pipeline import AnalyzeOptions, analyze
+from lsforensics.stage import run_stage
+from lsforensics.vision.imageio import from_array
+from lsforensics.vision.layout import find_layout
+from lsforensics.vision.masking import box_iou, find_masked_regions
+from lsforensics.vision.references import load_reference_dir, match_references
+
+SEEDS = (1, 2, 3)
+MINUTES = 10.0
+
+
+@pytest.fixture(scope="module")
+def streams(test_cache: Path) -> list[R.RealisticStream]:
+    return [R.build_stream(test_cache / "realistic", R.StreamSpec(seed, MINUTES)) for seed in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def analysed(streams, test_cache: Path) -> list[tuple[R.RealisticStream, Case]]:
+    out = []
+    for st in streams:
+        root = test_cache / "realistic" / "cases" / st.folder.name
+        rules = [st.references] if st.references.is_dir() else []
+        opts = AnalyzeOptions(pages=st.pages, chats=[st.chat], rules_dirs=rules, formats="json")
+        analyze(st.video, root, opts)  # idempotent: a cached case reruns nothing
+        case = Case(root)
+        run_stage(case, DetectStage(rules), force=True)  # the detectors under test, not a cached run's
+        out.append((st, case))
+    return out
+
+
+def _score_all(analysed) -> Score:
+    total: Score | None = None
+    for st, case in analysed:
+        s = score(st.truth, case.read_json(case.findings_json)["findings"])
+        print(f"\nseed {st.truth['spec']['seed']}:\n{s.table()}")
+        total = s if total is None else total.merge(s)
+    assert total is not None
+    return total
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 12 false findings/h on seeds 1-3 (target 6): the "
+                   "宝家 banner twin (Bvlgari) and its price, a 苎麻 pinyin claim in garbled talk, stickers on a real "
+                   "photo without a cover (2026-12-02)")
+def test_false_findings_per_hour_and_claims_on_the_right_product(analysed) -> None:
+    total = _score_all(analysed)
+    print(f"\nALL SEEDS:\n{total.table()}")
+    print("false findings:\n  " + "\n  ".join(total.false_items[:80]))
+    assert total.hours * 60 >= 30
+    # no masked-logo finding in an episode without a cover
+    assert not [x for x in total.false_items if x.startswith("masked_logo") and "no cover" in x]
+    # spec mismatches: only against the product being talked about, most of the planted ones found
+    assert total.cross_product == 0
+    found, planted = total.recall["spec_mismatch"]
+    assert planted >= 5 and found / planted >= 0.9, total.recall["spec_mismatch"]
+    assert total.total_false_per_hour() <= 6.0, total.per_hour()
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 爱马 accepted for 'you love it?' 爱吗 (seed 1, "
+                   "acoustic -0.8/-1.5 nats per character: a near-homophone the score cannot refuse)")
+def test_redecoding_invents_no_term_on_ordinary_speech(analysed) -> None:
+    """Accepted re-decoded terms on the streams: each must lie in a natural line that says it.
+    (The real Mandarin clips: tests/test_asr_real.py::test_mandarin_cer_and_no_fabrication_on_real_speech.)"""
+    invented, accepted, refused = [], 0, 0
+    for st, case in analysed:
+        doc = case.read_json(case.transcript_json)
+        for c in doc.get("candidates") or []:
+            if not c.get("accepted"):
+                refused += 1
+                continue
+            accepted += 1
+            lines = [ln for ln in st.truth["lines"] if ln["start"] - 1 <= c["start"] <= ln["end"] + 1]
+            if not any(c["term"] in ln["text"] for ln in lines):
+                invented.append((st.truth["spec"]["seed"], c["term"], c["unbiased"], c.get("acoustic_llr"),
+                                 [ln["text"][:20] for ln in lines]))
+    print(f"\nre-decoding: {accepted} accepted, {refused} refused, invented: {invented}")
+    assert not invented
+
+
+@pytest.mark.slow
+def test_layout_finds_the_ui_and_comments_become_screen_chat(analysed) -> None:
+    st, case = analysed[0]
+    lay = json.loads((case.root / "evidence" / "layout.json").read_text(encoding="utf-8"))
+    truth = st.truth["layout"]
+    print("\nlayout:", lay, "\ntruth:", truth)
+    assert lay["comment_region"] and box_iou(lay["comment_region"], truth["comments"]) >= 0.4
+    for name in ("capsule", "counters", "card", "input_bar"):
+        assert any(box_iou(b, truth[name]) >= 0.3 or _inside(truth[name], b) for b in lay["ui_boxes"]), name
+    findings = case.read_json(case.findings_json)["findings"]
+    viewers = [f for f in findings if f["source"] == "screen_chat"]
+    comments = {c["text"] for c in st.truth["comments"]}
+    seller_from_comments = [f for f in findings if f["source"] == "screen" and any(
+        (f.get("quote") or "") and c in (f.get("quote") or "") for c in comments)]
+    print("screen_chat:", [(f["kind"], f["quote"]) for f in viewers][:10])
+    assert viewers and not seller_from_comments
+
+
+def _inside(a: list[float], b: list[float]) -> bool:
+    return a[0] >= b[0] - 4 and a[1] >= b[1] - 4 and a[0] + a[2] <= b[0] + b[2] + 4 and a[1] + a[3] <= b[1] + b[3] + 4
+
+
+# ----------------------------------------------------------------------------- sampled frames
+PRODUCTS = ("bag", "belt", "shoes", "serum", "sweater", "photo:arla", "photo:oatly", "photo:alpro")
+SPEC = R.StreamSpec(seed=7, minutes=1)
+
+
+def _jpeg(img: np.ndarray) -> np.ndarray:
+    return cv2.imdecode(cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], 1)
+
+
+@pytest.fixture(scope="module")
+def ui_mask(tmp_path_factory) -> np.ndarray:
+    """The UI mask found by vision.layout over 75 frames of a 5-product stream."""
+    eps = [R.Episode(i, i * 30.0, i * 30.0 + 30, p, "x", i + 1, c, None, "标题", 99) for i, (p, c) in enumerate(
+        [("bag", "visible"), ("photo:arla", "visible"), ("serum", "plain"), ("photo:oatly", "tape"), ("belt", "plain")])]
+    r = R.Renderer(SPEC, eps, 150.0)
+    d = tmp_path_factory.mktemp("layout")
+    frames = []
+    for k in range(75):
+        p = d / f"{k:04d}.jpg"
+        cv2.imwrite(str(p), _jpeg(r.frame(k * 2.0)[0]))
+        frames.append((k * 2.0, p))
+    lay = find_layout(frames, SPEC.size)
+    print("\n" + lay.describe())
+    return lay.ui_mask(*SPEC.size)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: recall 0.49 on drawn products, 0.19 on the real "
+                   "photos at one frame each (target 0.85); see docs/visual.md")
+def test_masked_logo_recall_on_drawn_products_and_real_photos(ui_mask) -> None:
+    hits: dict[str, list[bool]] = {}
+    false: list[str] = []
+    for cover in R.COVERS + R.LOOKALIKES:
+        for prod in PRODUCTS:
+            photo = prod.startswith("photo:")
+            if (prod == "photo:alpro" and cover in R.LOOKALIKES) or (photo and cover in ("label_beige", "price_sticker")):
+                continue
+            ep = R.Episode(0, 0.0, 20.0, prod, "x", 3, cover, None, "标题", 99)
+            img, tr = R.Renderer(SPEC, [ep], 20.0).frame(5.0)
+            regions = find_masked_regions(_jpeg(img), ui_mask=ui_mask)
+            if tr["cover_box"] is None:
+                false += [f"{cover}/{prod}: {r.kind}" for r in regions]
+                continue
+            key = f"{R.COVER_FAMILY[cover]}/{'photo' if photo else 'drawn'}"
+            hits.setdefault(key, []).append(any(box_iou(r.box, tr["cover_box"]) >= 0.3 for r in regions))
+            false += [f"{cover}/{prod}: {r.kind} beside the cover" for r in regions
+                      if box_iou(r.box, tr["cover_box"]) < 0.05]
+    table = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(hits.items())}
+    drawn = [x for k, v in hits.items() if k.endswith("drawn") for x in v]
+    photo = [x for k, v in hits.items() if k.endswith("photo") for x in v]
+    print(f"\nmasked-logo recall by cover: {table}\n drawn {sum(drawn)}/{len(drawn)}, photos {sum(photo)}/{len(photo)}"
+          f"\n false regions: {len(false)} {false}")
+    assert not [x for x in false if "beside" not in x], "a cover found where there is none"
+    assert sum(drawn) / len(drawn) >= 0.85 and sum(photo) / len(photo) >= 0.85
+
+
+@pytest.mark.slow
+def test_logo_match_on_real_photos_with_iconic_references(realdata: Path) -> None:
+    refs = []
+    for name in ("arla", "oatly"):
+        p = R.PHOTOS[name]
+        refs += load_reference_dir(p["brand"], _one(realdata / p["reference"]))[0]
+    seen, total = 0, 0
+    for name in ("arla", "oatly", "alpro"):
+        for cover in ("visible", "tape", "blur_strong"):
+            if name == "alpro" and cover == "visible":
+                continue
+            ep = R.Episode(0, 0.0, 30.0, f"photo:{name}", "x", 1, cover, None, "标题", 99)
+            r = R.Renderer(SPEC, [ep], 30.0)
+            for t in (2.0, 9.0, 17.0, 25.0):
+                ms = match_references(from_array(_jpeg(r.frame(t)[0])), refs)
+                brands = {m.brand for m in ms}
+                if name == "alpro":
+                    assert not brands, f"alpro has no reference but matched {brands}"
+                    continue
+                total += 1
+                seen += R.PHOTOS[name]["brand"] in brands
+                assert brands <= {R.PHOTOS[name]["brand"]}, brands
+    print(f"\nlogo_match on real photos: {seen}/{total} frames")
+    assert seen / total >= 0.9
+
+
+def _one(path: Path) -> Path:
+    """A folder holding only ``path`` (the reference loader reads folders)."""
+    import tempfile
+
+    d = Path(tempfile.mkdtemp()) / "ref"
+    d.mkdir()
+    (d / path.name).write_bytes(path.read_bytes())
+    return d
+
+
+def test_generator_is_deterministic_by_seed() -> None:
+    eps = R.plan_episodes(R.StreamSpec(seed=5, minutes=4))
+    again = R.plan_episodes(R.StreamSpec(seed=5, minutes=4))
+    assert [(e.product, e.cover, e.page) for e in eps] == [(e.product, e.cover, e.page) for e in again]
+    other = R.plan_episodes(R.StreamSpec(seed=6, minutes=4))
+    assert [(e.product, e.cover) for e in eps] != [(e.product, e.cover) for e in other]
+    for e in eps:
+        e.start, e.end = 40.0 * e.index, 40.0 * (e.index + 1)
+    a = R.Renderer(R.StreamSpec(seed=5, minutes=4), eps, 240.0).frame(57.3)[0]
+    b = R.Renderer(R.StreamSpec(seed=5, minutes=4), eps, 240.0).frame(57.3)[0]
+    assert np.array_equal(a, b)
+    land = R.Renderer(R.StreamSpec(seed=5, minutes=4, portrait=False), eps, 240.0).frame(57.3)[0]
+    assert a.shape == (1280, 720, 3) and land.shape == (720, 1280, 3)
+    assert re.fullmatch(r"[一二三四五六七八九十百零]+", R.cn_number(129))
+
+
+# ----------------------------------------------------------------------------- claims, real ASR
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 4/6 planted mismatches (target 0.9), 0 across "
+                   "products; 羊绒 and 十八K金 are lost to ASR (heard 洋种, 18斤灯)")
+def test_spec_mismatches_only_against_the_product_talked_about(test_cache: Path, tmp_path: Path) -> None:
+    """Five products, each with a page contradicting the host, in one 4-minute sound track (1.2x host
+    over music in a room, a second speaker's ordinary talk): real Whisper, the card's link badge
+    as OCR would read it, the claims detector. Every planted mismatch should be found, each only
+    against its own product's page (a 天丝 claim must not meet the coat page's 羊毛)."""
+    from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
+    from lsforensics.case import atomic_write_json
+    from lsforensics.claims.stage import run_pages
+    from lsforensics.detect.stage import load_detectors
+    from lsforensics.pipeline import key_terms
+
+    wav, eps, lines = R.claims_sound(test_cache / "realistic")
+    cached = wav.with_name("transcript.json")
+    terms = key_terms()[0]
+    if not cached.exists():  # the record of this audio is a pure function of it and the model
+        tr = Transcriber(None, TranscribeOptions(language="zh"), terms).transcribe_file(wav)
+        cached.write_text(json.dumps(tr.to_dict(), ensure_ascii=False), encoding="utf-8")
+    case = Case(tmp_path / "case")
+    case.create()
+    atomic_write_json(case.source_json, {"sha256": "0" * 64, "probe": {}})
+    atomic_write_json(case.transcript_json, json.loads(cached.read_text(encoding="utf-8")))
+    ocr = []
+    for ep in eps:  # the product card's badge, every 2 s while the product is on sale
+        t = ep.start + 1.0
+        while t < ep.end:
+            ocr.append({"frame": f"media/frames/{int(t * 1000):09d}.jpg", "t": round(t, 2), "text": f"{ep.link}号",
+                        "box": [470, 750, 40, 20], "score": 0.99})
+            t += 2.0
+    atomic_write_json(case.ocr_json, ocr)
+    pages = []
+    for ep in eps:
+        p = tmp_path / f"page_link{ep.link:02d}.json"
+        p.write_text(json.dumps(ep.page, ensure_ascii=False), encoding="utf-8")
+        pages.append(p)
+    run_pages(case, pages)
+    run_stage(case, DetectStage(detectors=[d for d in load_detectors() if d.name.startswith(("text.", "claims."))]))
+    findings = case.read_json(case.findings_json)["findings"]
+    truth = {"duration": eps[-1].end, "episodes": [{**e.__dict__} for e in eps], "lines": lines, "samples": []}
+    s = score(truth, findings)
+    print("\n" + s.table() + "\n  " + "\n  ".join(x for x in s.false_items if x.startswith("spec")))
+    for f in findings:
+        if f["kind"] == "spec_mismatch":
+            print(f"  {f['start']:.1f}s {f['claim']['value']} vs {f['spec']['value']} [{f['spec']['page']}] ({f.get('about')})")
+    found, planted = s.recall["spec_mismatch"]
+    assert planted >= 5
+    assert s.cross_product == 0
+    assert found / planted >= 0.9, s.recall["spec_mismatch"]
