@@ -103,6 +103,7 @@ def settle(case: Case | None, group: str, *, given: dict[str, Any], ambient: dic
 
     ``given``: typed on the command line; ``ambient``: name -> (value, "environment"|"config");
     ``defaults``: the rest. A given value that differs from the case's record needs ``force``."""
+    check_values(group, {**defaults, **given})  # a bad value is refused as such, before the record is asked
     rec = recorded(case, group) if case is not None else {}
     out = Settled(group, {}, {})
     for name in GROUPS[group]:
@@ -126,6 +127,21 @@ def settle(case: Case | None, group: str, *, given: dict[str, Any], ambient: dic
         else:
             out.values[name], out.source[name] = _plain(defaults.get(name)), "default"
     return out
+
+
+def check_values(group: str, values: dict[str, Any]) -> None:
+    """Refuse a value no stage of ``group`` accepts (one line, exit 2), whatever the case records."""
+    if group == "extract":
+        from dataclasses import replace
+
+        from .extract import FrameParams
+
+        replace(FrameParams(), **{k: values[k] for k in GROUPS["extract"] if k in values}).validate()
+    elif group == "transcribe" and float(values.get("chunk_seconds") or 0) < 30:
+        raise InputError("--chunk-seconds must be at least 30")
+    elif group == "ocr" and (int(values.get("det_side") or 0) < 160
+                             or not 0 <= float(values.get("min_score") or 0) <= 1):
+        raise InputError("--det-side must be >= 160 and --min-score within 0..1")
 
 
 def settle_values(case: Case | None, group: str, values: dict[str, Any], defaults: dict[str, Any], *,

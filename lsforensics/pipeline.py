@@ -110,9 +110,8 @@ def key_terms(rules: RuleSet | tuple[str, ...] | list = ()) -> tuple[list[str], 
 
 
 def frame_params(values: dict[str, Any]) -> FrameParams:
-    params = replace(FrameParams(), **values)
-    params.validate()
-    return params
+    case_options.check_values("extract", values)
+    return replace(FrameParams(), **values)
 
 
 def transcribe_stage(values: dict[str, Any], rules: RuleSet, threads: int = 0, workers: int = 0) -> Stage:
@@ -125,8 +124,7 @@ def transcribe_stage(values: dict[str, Any], rules: RuleSet, threads: int = 0, w
                               threads=threads, workers=workers)
     if values.get("backend"):
         topts = replace(topts, backend=values["backend"])
-    if topts.chunk_s < 30:
-        raise InputError("--chunk-seconds must be at least 30")
+    case_options.check_values("transcribe", values)
     terms, note = key_terms(rules)
     return TranscribeStage(values.get("model"), topts, terms=terms, terms_note=note)
 
@@ -134,10 +132,8 @@ def transcribe_stage(values: dict[str, Any], rules: RuleSet, threads: int = 0, w
 def ocr_stage(values: dict[str, Any], threads: int = 0) -> Stage:
     from .vision.ocr import OcrParams, OcrStage
 
-    det_side, min_score = int(values["det_side"]), float(values["min_score"])
-    if det_side < 160 or not 0 <= min_score <= 1:
-        raise InputError("--det-side must be >= 160 and --min-score within 0..1")
-    return OcrStage(OcrParams(det_side=det_side, text_score=min_score, threads=threads))
+    case_options.check_values("ocr", values)
+    return OcrStage(OcrParams(det_side=int(values["det_side"]), text_score=float(values["min_score"]), threads=threads))
 
 
 def build_stages(opts: AnalyzeOptions, rules: RuleSet | None = None, case: Case | None = None) -> list[Stage]:
