@@ -16,7 +16,7 @@ import pytest
 from conftest import run_lsf
 
 from lsforensics._cli.common import RESULT_SCHEMA, result_schema
-from lsforensics._cli.main import cli
+from lsforensics._cli.main import all_commands
 
 pytestmark = pytest.mark.slow
 ENV = {"LSF_CONFIG": "none"}
@@ -81,7 +81,7 @@ def session(realdata: Path, test_cache: Path, tmp_path_factory) -> dict[str, lis
 
 
 def test_every_registered_command_is_run_with_json(session) -> None:
-    missing = sorted(set(cli.commands) - set(session))
+    missing = sorted(set(all_commands()) - set(session))
     assert not missing, (f"lsf {', '.join(missing)}: not covered by the --json envelope test; add a run to "
                          "tests/test_json_envelope.py (and print through lsforensics._cli.common.emit)")
 

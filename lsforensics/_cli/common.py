@@ -198,16 +198,16 @@ def seal_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 # -- settings: LSF_* variables and lsf.toml -----------------------------------------------------
-def wire_settings(group: click.Group) -> None:
-    """Give every option tied to a setting its ``LSF_*`` variable (shown in --help)."""
+def wire_settings(cmd: click.Command, name: str | None = None) -> None:
+    """Give each option of ``cmd`` tied to a setting its ``LSF_*`` variable (shown in --help); the
+    group calls it as it loads each command."""
     from .. import config
 
-    for cmd in [group, *group.commands.values()]:
-        for p in cmd.params:
-            setting = PARAM_SETTINGS.get(p.name or "")
-            if isinstance(p, click.Option) and setting and (cmd.name, p.name) not in NOT_FROM_SETTINGS:
-                p.envvar = config.BY_NAME[setting].env
-                p.show_envvar = True
+    for p in cmd.params:
+        setting = PARAM_SETTINGS.get(p.name or "")
+        if isinstance(p, click.Option) and setting and ((name or cmd.name), p.name) not in NOT_FROM_SETTINGS:
+            p.envvar = config.BY_NAME[setting].env
+            p.show_envvar = True
 
 
 def default_map(group: click.Group) -> dict[str, Any]:
@@ -224,9 +224,10 @@ def default_map(group: click.Group) -> dict[str, Any]:
     from_file = {PARAM: values[s].value for PARAM, s in PARAM_SETTINGS.items()
                  if values[s].source not in ("default",) and not values[s].source.startswith("environment")}
     out: dict[str, Any] = {k: v for k, v in from_file.items() if any(p.name == k for p in group.params)}
-    for name, cmd in group.commands.items():
-        sub = {k: v for k, v in from_file.items()
-               if any(p.name == k for p in cmd.params) and (name, k) not in NOT_FROM_SETTINGS}
+    # Commands are loaded when run (lsforensics._cli.main): each gets every file value; click uses
+    # only those naming one of its options.
+    for name in group.list_commands(click.Context(group)):
+        sub = {k: v for k, v in from_file.items() if (name, k) not in NOT_FROM_SETTINGS}
         if sub:
             out[name] = sub
     return out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli
+from .main import all_commands, cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 OPTIONS_DOC = DOC.with_name("options.md")
@@ -23,17 +23,20 @@ when this file is stale. Exit codes (all commands): 0 success (findings are not 
 """
 
 
-def _help(cmd: click.Command, path: list[str]) -> str:
-    ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100)
-    return cmd.get_help(ctx)
+def _contexts() -> tuple[click.Context, dict[str, click.Context]]:
+    """The group's context and each subcommand's under it, as ``lsf NAME --help`` builds them: a
+    subcommand inherits the group's settings (``-h``, the width), whatever ran in this process
+    before (click caches a command's help option the first time it is built)."""
+    top = click.Context(cli, info_name="lsf", terminal_width=100, **cli.context_settings)
+    return top, {name: click.Context(cmd, info_name=name, parent=top) for name, cmd in all_commands().items()}
 
 
 def render() -> str:
-    parts = [HEADER, "## lsf\n", "```text\n" + _help(cli, ["lsf"]) + "\n```\n"]
-    for name in sorted(cli.commands):
-        cmd = cli.commands[name]
+    top, subs = _contexts()
+    parts = [HEADER, "## lsf\n", "```text\n" + cli.get_help(top) + "\n```\n"]
+    for name in sorted(subs):
         parts.append(f"## lsf {name}\n")
-        parts.append("```text\n" + _help(cmd, ["lsf", name]) + "\n```\n")
+        parts.append("```text\n" + subs[name].command.get_help(subs[name]) + "\n```\n")
     return "\n".join(parts)
 
 
@@ -70,7 +73,7 @@ def render_options() -> str:
 
     recorded = {name: group for group, names in GROUPS.items() for name in names}
     flags_of: dict[str, list[str]] = {}
-    for name, cmd in sorted(cli.commands.items()):
+    for name, cmd in all_commands().items():
         for p in cmd.params:
             s = PARAM_SETTINGS.get(p.name or "")
             if s and isinstance(p, click.Option) and (name, p.name) not in NOT_FROM_SETTINGS:
@@ -97,12 +100,13 @@ def render_options() -> str:
             "| operator | `--operator` / `LSF_OPERATOR` | `case.json` `operator`, every custody line |", "",
             "## Every option of every command\n",
             "`recorded`: kept in the case (above). `env`: the variable that sets it.\n"]
-    for name, cmd in sorted(cli.commands.items()):
+    for name, cmd in all_commands().items():
         out += [f"### lsf {name}\n", "| option | default | env | recorded | what |", "|---|---|---|---|---|"]
         for p in cmd.params:
             if not isinstance(p, click.Option) or p.hidden:
                 continue
-            default = "" if p.default in (None, False, ()) or callable(p.default) else f"`{p.default}`"
+            unset = type(p.default).__name__ == "Sentinel"  # click >= 8.3: no default given
+            default = "" if unset or p.default in (None, False, ()) or callable(p.default) else f"`{p.default}`"
             env = f"`{p.envvar}`" if isinstance(p.envvar, str) else ""
             rec = recorded.get(p.name or "", "")
             if p.name == "stream_info":

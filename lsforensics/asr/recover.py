@@ -189,25 +189,12 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     """The record's words around the proposal when the term's span cuts one of them in two (the
     homophone is then part of another word: 小箱|子 of 小箱子), else None. Exact homophones sound the
     same, so no acoustic score tells them apart; the record's own words do."""
-    import jieba  # noqa: PLC0415 - a declared dependency; loading its dictionary costs ~1 s once
+    from ..text.match import words_cut  # noqa: PLC0415 - the text core's word segmentation
 
     k = _locate(seg, p)
     if k is None:
         return None
-    bounds, pos = {0}, 0
-    words = jieba.lcut(seg.text, HMM=False)
-    for w in words:
-        pos += len(w)
-        bounds.add(pos)
-    a, b = k, k + len(p.unbiased)
-    if a in bounds and b in bounds:
-        return None
-    pos, around = 0, []
-    for w in words:
-        if pos < b and pos + len(w) > a:
-            around.append(w)
-        pos += len(w)
-    return "|".join(around)
+    return words_cut(seg.text, k, k + len(p.unbiased))
 
 
 def _locate(seg: Segment, p: Proposal) -> int | None:
