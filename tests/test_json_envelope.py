@@ -57,6 +57,10 @@ def session(realdata: Path, test_cache: Path, tmp_path_factory) -> dict[str, lis
     run("verify", case, codes=(4,))  # intact but unanchored: still the envelope
     run("reproduce", case)
     listed = run("findings", case)
+    lines = tmp / "ad.txt"
+    lines.write_text("这款小香的包包，一比一复刻\n", encoding="utf-8")
+    run("scan", lines)  # no case: the text detectors on a file (issue 13)
+    run("scan", lines, "-o", tmp / "ad-findings.jsonl")
     assert listed["findings"], "the clip, its chat and page gave no finding to review"
     run("review", case, "--set", f"{listed['findings'][0]['id']}=confirmed", "--no-clips")
     run("analyze", video, "-C", case, "--sign-key", tmp / "lab.key")  # a rerun: every stage up to date
