@@ -3,15 +3,15 @@
 A case is a plain folder so that a third party can inspect it with ordinary tools. This module
 owns its layout, atomic writes (temp file in the same folder + fsync + rename, so an interrupted
 run never leaves a partial file under a final name), the exclusive lock that keeps two processes
-from working on one case, and ``case.json``.
+from working on one case (a lock file beside the case folder, never inside it), and ``case.json``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import getpass
+import hashlib
 import json
 import os
 import re
@@ -44,7 +44,7 @@ def default_operator() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no passwd entry (containers)
-        return f"uid{os.getuid()}"
+        return f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -311,14 +311,35 @@ class Case:
             raise InputError(f"case folder {self.root} is not writable ({exc.strerror})") from None
 
     # -- locking --------------------------------------------------------------------------
+    @property
+    def lock_file(self) -> Path:
+        """The lock beside the case, ``.<case name>.lsf-lock`` in its parent folder: outside the case,
+        so it is never evidence (the manifest lists every file inside), and a plain file, so the
+        same lock works on Linux, macOS and Windows (filelock: flock / msvcrt)."""
+        return self.root.parent / f".{self.root.name}.lsf-lock"
+
+    def _lock_path(self) -> Path:
+        """:attr:`lock_file`, or, when the parent folder cannot be written, a file in the user's
+        cache folder named by the case's resolved path (every lsf of this user agrees on it)."""
+        if os.access(self.root.parent, os.W_OK):
+            return self.lock_file
+        import platformdirs
+
+        folder = platformdirs.user_cache_path("lsforensics", appauthor=False) / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        key = hashlib.sha256(os.fsencode(self.root.resolve())).hexdigest()[:32]
+        return folder / f"case-{key}.lsf-lock"
+
     @contextlib.contextmanager
     def locked(self) -> Iterator[Case]:
-        """Exclusive lock on the case folder itself (no lock file to pollute the manifest).
+        """Exclusive lock on the case (:attr:`lock_file`; no lock file inside the case).
 
         Re-entrant within one process, whichever ``Case`` object asks (``lsf analyze`` holds it
         from before the case is created until the seal; the stages inside take it again). Another
         process is refused at once. The folder is created if needed and checked to be writable.
         """
+        from filelock import FileLock, Timeout
+
         self.check_folder()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -337,15 +358,14 @@ class Case:
                 with _HELD_GUARD:
                     held[1] -= 1
             return
-        fd = os.open(self.root, os.O_RDONLY)
+        lock = FileLock(self._lock_path(), timeout=0)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lock.acquire()
+        except Timeout:
+            raise InputError(f"case {self.root} is in use by another lsf process") from None
         except OSError as exc:
-            os.close(fd)
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise InputError(f"case {self.root} is in use by another lsf process") from None
-            raise
-        entry = [fd, 1]
+            raise write_problem(Path(lock.lock_file), exc) from None
+        entry: list[Any] = [lock, 1]
         with _HELD_GUARD:
             _HELD[key] = entry
         try:
@@ -356,10 +376,9 @@ class Case:
             with _HELD_GUARD:
                 entry[1] -= 1
                 del _HELD[key]
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            lock.release()
 
 
-# (st_dev, st_ino) of each case folder this process has locked -> [fd, depth]
-_HELD: dict[tuple[int, int], list[int]] = {}
+# (st_dev, st_ino) of each case folder this process has locked -> [lock, depth]
+_HELD: dict[tuple[int, int], list[Any]] = {}
 _HELD_GUARD = threading.Lock()

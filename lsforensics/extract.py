@@ -16,7 +16,7 @@ import shutil
 import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,14 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from . import media
+from . import case_options, media
 from .case import Case, atomic_folder, atomic_output, atomic_write_json, safe_file_name
+from .case_options import Settled
+from .case_run import SealOptions, Step, check_signed_reseal, reseal, run_step, seal_signer
 from .errors import InputError, StageError
 from .evidence.hashing import FileDigest, sha256_file
 from .progress import NullProgress, Progress
-from .stage import DIGESTS, Stage, StageResult, run_stage
+from .stage import DIGESTS, Stage, StageResult
 
 SOURCE_SCHEMA = "lsf.source/1"
 
@@ -387,13 +389,15 @@ class ExtractResult:
     case: Path
     sha256: str
     stages: list[StageResult]
+    report: dict[str, Any] | None = None  # the reseal, when a sealed case changed
 
     def to_json(self) -> dict[str, Any]:
         return {
             "case": str(self.case),
             "source_sha256": self.sha256,
-            "stages": [{"stage": s.name, "skipped": s.skipped, "reason": s.reason, "result": s.result}
-                       for s in self.stages],
+            "stages": [{"name": s.name, "skipped": s.skipped, "reason": s.reason, "outputs": s.outputs,
+                        "result": s.result} for s in self.stages],
+            "resealed": self.report,
         }
 
 
@@ -424,8 +428,12 @@ def prepare_extract(video: str | os.PathLike[str], case_dir: str | os.PathLike[s
 
 def extract_locked(case: Case, prep: PreparedSource, *, frames: FrameParams, operator: str | None = None,
                    progress: Progress | None = None, argv: list[str] | None = None,
-                   force: bool = False) -> ExtractResult:
+                   force: bool = False, options: Settled | None = None,
+                   stream: Settled | None = None) -> ExtractResult:
     """Create the case (if new) and run the extract stages; the caller holds ``case.locked()``.
+
+    ``options``: the settled ``extract`` options (recorded in case.json before the frames stage
+    runs); ``stream``: the stream's platform, room, … (case.json ``stream``).
 
     The identity checks (another source's case, a folder that is not a case) happen here, under
     the lock, so a second lsf process can neither slip in between nor see a half-made case."""
@@ -441,8 +449,11 @@ def extract_locked(case: Case, prep: PreparedSource, *, frames: FrameParams, ope
         elif prep.existed and any(root.iterdir()):
             raise InputError(f"{root} exists and is not an lsf case (no case.json); choose another -C folder")
         case.create(operator=operator, source_sha256=digest.sha256)
+        if stream is not None:
+            case_options.record(case, stream, argv=argv, operator=operator)
         for stage in (SourceStage(src), AudioStage(src), FramesStage(src, frames)):
-            results.append(run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator))
+            step = Step(stage, options if isinstance(stage, FramesStage) else None)
+            results.append(run_step(case, step, progress=progress, argv=argv, force=force, operator=operator))
     except BaseException:
         # A case made by this very call and never completed a stage is removed, so bad input
         # leaves nothing behind; an existing case keeps what earlier stages finished.
@@ -465,12 +476,33 @@ def extract(
     progress: Progress | None = None,
     argv: list[str] | None = None,
     force: bool = False,
+    given: frozenset[str] | set[str] | None = None,
+    ambient: dict[str, tuple[Any, str]] | None = None,
+    seal: SealOptions | None = None,
 ) -> ExtractResult:
-    """Create or refresh a case from a video. Nothing is created when the input is not media."""
+    """Create or refresh a case from a video. Nothing is created when the input is not media.
+
+    Frame options not in ``given`` (default: those that differ from :class:`FrameParams`'s
+    defaults) are the case's recorded ones; a given one that differs from the record needs
+    ``force`` (:mod:`lsforensics.case_options`). A sealed case that this changes is resealed
+    (a signed one needs ``seal.sign_key``)."""
     progress = progress or NullProgress()
     frames = frames or FrameParams()
     prep = prepare_extract(video, case_dir, frames, progress)
     case = Case(prep.root)
     with case.locked():
-        return extract_locked(case, prep, frames=frames, operator=operator, progress=progress, argv=argv,
-                              force=force)
+        settled = case_options.settle_values(case if case.exists() else None, "extract",
+                                             case_options.frame_values(frames), case_options.frame_values(FrameParams()),
+                                             given=given, ambient=ambient, force=force)
+        frames = replace(frames, **settled.values)
+        frames.validate()
+        seal = seal or SealOptions()
+        sealed = case.exists() and seal_signer(case) is not None
+        if sealed:
+            check_signed_reseal(case, [SourceStage(prep.video), AudioStage(prep.video), FramesStage(prep.video, frames)],
+                                seal, force=force)
+        out = extract_locked(case, prep, frames=frames, operator=operator, progress=progress, argv=argv,
+                             force=force, options=settled)
+        if sealed and any(not s.skipped for s in out.stages):
+            out.report = reseal(case, seal, argv=argv, operator=operator, progress=progress).to_json()
+        return out

@@ -30,9 +30,13 @@ _PACKAGED_RULES = Path(__file__).resolve().parent / "rules_data"
 MAX_RULE_FILE_BYTES = 8 * 1024 * 1024  # the shipped files are under 30 KB
 
 
+SHIPPED_LABEL = "rules"  # the shipped folder's name in display names, wherever it is installed
+
+
 def shipped_rules_dir() -> Path:
-    """The rules folder of a source checkout, or the copy packaged with an installed wheel."""
-    return SHIPPED_RULES if SHIPPED_RULES.is_dir() else _PACKAGED_RULES
+    """The copy packaged with an installed wheel (``lsforensics/rules_data``, mapped from the
+    top-level ``rules/`` by setup.py), else the ``rules/`` folder of a source checkout."""
+    return _PACKAGED_RULES if _PACKAGED_RULES.is_dir() else SHIPPED_RULES
 
 
 class LocatedDict(dict):
@@ -104,6 +108,7 @@ class RuleFile:
 class RuleSet:
     files: list[RuleFile] = field(default_factory=list)
     reference_dirs: dict[str, list[Path]] = field(default_factory=dict)
+    folders: list[tuple[Path, str]] = field(default_factory=list)  # (folder, label) in load order
 
     @property
     def sha256(self) -> str:
@@ -166,7 +171,7 @@ def _validate_file(data: Any, display: str) -> LocatedDict:
     return data
 
 
-def _iter_rule_files(folder: Path) -> Iterable[Path]:
+def iter_rule_files(folder: Path) -> Iterable[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
                   and "references" not in p.relative_to(folder).parts)
 
@@ -182,21 +187,31 @@ def register_validator(fn: Validator) -> Validator:
 
 
 def load_rules(extra: Iterable[str | os.PathLike[str]] = (), *, include_shipped: bool = True) -> RuleSet:
-    folders: list[Path] = [shipped_rules_dir()] if include_shipped else []
+    """The shipped rules (unless ``include_shipped=False``) and then each ``extra`` folder."""
+    folders: list[tuple[Path, str]] = [(shipped_rules_dir(), SHIPPED_LABEL)] if include_shipped else []
     for e in extra:
         p = Path(e)
         if not p.exists():
             raise InputError(f"rules folder {p} does not exist")
         if not p.is_dir():
             raise InputError(f"rules path {p} is not a folder")
-        folders.append(p)
+        folders.append((p, p.absolute().name))
+    return load_rule_folders(folders)
+
+
+def load_rule_folders(folders: Iterable[tuple[Path, str]], *, shipped: Path | None = None) -> RuleSet:
+    """Load ``(folder, label)`` pairs in order; ``label`` names the folder in every file's display
+    name (``label/brands.yaml``), so a rule set copied elsewhere (the archive inside a case, the
+    copy packaged in a wheel) has the same display names and so the same ``sha256``."""
+    shipped = shipped or shipped_rules_dir()
     rs = RuleSet()
-    for folder in folders:
-        files = list(_iter_rule_files(folder))
-        if folder != shipped_rules_dir() and not files and not (folder / "references").is_dir():
+    for folder, label in folders:
+        rs.folders.append((folder, label))
+        files = list(iter_rule_files(folder))
+        if folder != shipped and not files and not (folder / "references").is_dir():
             raise InputError(f"rules folder {folder} holds no *.yaml rule files")
         for path in files:
-            display = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+            display = f"{label}/{path.relative_to(folder).as_posix()}"
             raw = path.read_bytes()
             data = _validate_file(load_yaml(path, display), display)
             rs.files.append(RuleFile(path, display, data["kind"], hashlib.sha256(raw).hexdigest(), data))

@@ -57,7 +57,7 @@ def test_kill_in_transcription_and_in_report(synth_stream, tmp_path: Path) -> No
     done = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    skipped = {s["stage"]: s["skipped"] for s in result["stages"]}
+    skipped = {s["name"]: s["skipped"] for s in result["stages"]}
     assert skipped["extract.frames"] and skipped["transcribe"] and skipped["detect"]
 
     counts = Counter(_actions(case))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from lsforensics._cli.docs import DOC, render
+from lsforensics._cli.docs import DOC, OPTIONS_DOC, render, render_options
 from lsforensics._cli.main import all_commands, cli
 
 
@@ -35,3 +35,20 @@ def test_docs_mention_every_command() -> None:
     text = Path(DOC).read_text(encoding="utf-8")
     for name in all_commands():
         assert f"## lsf {name}" in text
+
+
+def test_options_page_is_current_and_names_every_variable() -> None:
+    import re
+
+    assert OPTIONS_DOC.is_file(), "docs/options.md missing: run `python -m lsforensics._cli.docs`"
+    text = OPTIONS_DOC.read_text(encoding="utf-8")
+    assert text == render_options(), "docs/options.md is stale: run `python -m lsforensics._cli.docs`"
+    package = Path(__file__).resolve().parents[1] / "lsforensics"
+    used = {m for p in package.rglob("*.py") for m in re.findall(r"LSF_[A-Z_]+[A-Z]", p.read_text(encoding="utf-8"))}
+    missing = sorted(v for v in used if f"`{v}`" not in text)
+    assert not missing, f"LSF_* variables read by lsf but not in docs/options.md: {missing}"
+    for name, cmd in all_commands().items():
+        assert f"### lsf {name}" in text
+        for p in cmd.params:
+            if p.param_type_name == "option" and not getattr(p, "hidden", False):
+                assert f"`{', '.join(p.opts)}`" in text, f"lsf {name} {p.opts[0]} missing from docs/options.md"

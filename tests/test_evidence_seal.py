@@ -62,10 +62,11 @@ def test_report_is_idempotent_and_reseals_after_a_change(sealed_case, lsf):
     assert proc.returncode == 0 and "up to date" in proc.stdout and "unchanged" in proc.stdout
     assert (root / "manifest.json").read_bytes() == before
     assert len(CustodyLog(root / "custody.jsonl").entries()) == n
-    # A new format reruns the report, appends report + seal entries and a new manifest.
+    # A new format reruns the report, appends options (the formats, now recorded in case.json) +
+    # report + seal entries and a new manifest.
     proc = lsf("report", "-C", root, "--format", "html,json")
     assert proc.returncode == 0, proc.stderr
-    assert [e["action"] for e in CustodyLog(root / "custody.jsonl").entries()[n:]] == ["report", "seal"]
+    assert [e["action"] for e in CustodyLog(root / "custody.jsonl").entries()[n:]] == ["options", "report", "seal"]
     assert (root / "report" / "report.html").is_file()
     assert verify_case(root).ok
 

@@ -139,7 +139,7 @@ def test_disk_full_during_audio_fails_cleanly_and_resumes(small_disk, realdata, 
     subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
     proc = run_lsf("extract", video, "-C", case, "--json")
     assert proc.returncode == 0, proc.stderr
-    stages = {s["stage"]: s for s in json.loads(proc.stdout)["stages"]}
+    stages = {s["name"]: s for s in json.loads(proc.stdout)["stages"]}
     assert stages["extract.source"]["skipped"] and not stages["extract.audio"]["skipped"]
     assert stages["extract.audio"]["result"]["complete"] is True
     wav = (case / "media" / "audio.wav").read_bytes()

@@ -40,7 +40,7 @@ def test_kill_during_frames_then_resume(synth_stream, tmp_path: Path) -> None:
 
     rerun = subprocess.run(cmd + ["--json"], capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
-    stages = {s["stage"]: s for s in json.loads(rerun.stdout)["stages"]}
+    stages = {s["name"]: s for s in json.loads(rerun.stdout)["stages"]}
     assert stages["extract.source"]["skipped"] and stages["extract.audio"]["skipped"]
     assert not stages["extract.frames"]["skipped"]
     frames = json.loads((case / "media" / "frames.json").read_text())

@@ -232,7 +232,8 @@ def test_read_only_case_is_a_usage_error_and_still_verifies(read_only_copy, real
 # -- item 15: one lock for the whole analyze ---------------------------------------------------
 class LockProbe(NullProgress):
     """At every progress event of a running analyze, try to take the case lock as another process
-    would (flock on another open file description) and record whether it was free."""
+    would (flock of the lock file beside the case, on another open file description) and record
+    whether it was free."""
 
     def __init__(self, root: Path, video: Path):
         self.root, self.video = root, video
@@ -241,7 +242,7 @@ class LockProbe(NullProgress):
     def _probe(self, where: str) -> None:
         if not (self.root / "case.json").exists():
             return
-        fd = os.open(self.root, os.O_RDONLY)
+        fd = os.open(Case(self.root).lock_file, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -145,7 +145,7 @@ def test_cli_detect_with_chat_and_fail_on(case: Case, realdata: Path, lsf, tmp_p
     r = lsf("detect", "-C", case.root, "--chat", chat, "--chat", realdata / "chat_bilibili_danmaku01.xml", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert [s["stage"] for s in out["stages"]] == ["chat", "detect"]
+    assert [s["name"] for s in out["stages"]] == ["rules", "chat", "detect"]  # rules archived on first use
     doc = json.loads(case.findings_json.read_text(encoding="utf-8"))
     doubt = [f for f in doc["findings"] if f["kind"] == "viewer_doubt"]
     assert [(f["source"], f["start"], f["user"], f["quote"]) for f in doubt] == [("chat", 3.5, "u1", "主播这是正品吗")]

@@ -106,7 +106,7 @@ def test_cli_ocr_json(lsf, extracted_case: Case, tmp_path: Path) -> None:
     proc = lsf("ocr", "-C", case, "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
-    assert out["stage"] == "ocr" and out["result"]["lines"] > 0
+    assert [s["name"] for s in out["stages"]] == ["ocr"] and out["result"]["lines"] > 0
 
 
 def test_unchanged_frames_reuse_text_but_a_changed_price_is_read_again(extracted_case: Case, tmp_path: Path) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..case import Case
-from ..claims.stage import run_pages
+from ..case_run import SealOptions, Step, run_on_case
 from ..findings import FindingsDoc
-from ..stage import run_stage
-from .common import common_options, emit, opts, progress
+from .common import argv as cli_argv
+from .common import common_options, emit, opts, progress, require_case, rules_plan, seal_options
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -31,10 +29,13 @@ def _human(r: dict[str, Any]) -> str:
 @click.option("--page", "pages", multiple=True, required=True, type=click.Path(path_type=Path),
               help="Product page: YAML/JSON ({title, brand, price, currency, attributes}) or a saved HTML page. Repeatable.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
-              help="Extra rules folder (adds to/overrides the shipped rules). Repeatable.")
+              help="Extra rules folder (adds to/overrides the shipped rules): replaces the case's archived rules. "
+                   "Repeatable.")
 @click.option("--force", is_flag=True, help="Redo the stages even if up to date.")
+@seal_options
 @common_options
-def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...], force: bool) -> None:
+def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...], force: bool,
+           sign_key: Path | None) -> None:
     """Compare what the stream says and shows with the product page(s), and check prices.
 
     Each page is copied into CASE/pages/ (hashed into the evidence) and parsed into
@@ -46,23 +47,21 @@ def claims(case_dir: Path, pages: tuple[Path, ...], rules_dirs: tuple[Path, ...]
       lsf claims -C cases/0612 --page saved/item.html
       lsf claims -C cases/0612 --page item.yaml --page item2.html --json
     """
+    from ..claims.stage import PagesStage
     from ..detect.stage import DetectStage  # noqa: PLC0415 - heavy imports only when used
 
-    case = Case(case_dir)
-    argv = ["lsf", *sys.argv[1:]]
-    detect = DetectStage(list(rules_dirs))  # bad rules exit 2 before the pages are copied in
+    case = require_case(case_dir)
+    plan = rules_plan(case, force=force)  # bad rules exit 2 before the pages are copied in
+    steps = [Step(PagesStage(list(pages))), Step(DetectStage(rules=plan.rules))]
     with progress() as prog:
-        pages_result = run_pages(case, list(pages), progress=prog, argv=argv, force=force,
-                                 operator=opts().get("operator"))
-        detect_result = run_stage(case, detect, progress=prog, argv=argv, force=force,
-                                  operator=opts().get("operator"))
+        run = run_on_case(case, steps, rules=plan, seal=SealOptions(sign_key), force=force, argv=cli_argv(),
+                          operator=opts().get("operator"), progress=prog)
     doc = case.read_json(case.root / "pages.json")
     findings = FindingsDoc.load(case.findings_json).findings
     emit({
-        "case": str(case.root),
         "pages": doc["pages"],
-        "stages": [{"stage": r.name, "skipped": r.skipped, "result": r.result} for r in (pages_result, detect_result)],
         "findings": len(findings),
         "spec_mismatch": sum(1 for f in findings if f.kind == "spec_mismatch"),
         "price_anomaly": sum(1 for f in findings if f.kind == "price_anomaly"),
-    }, _human)
+        "notes": run.notes, "resealed": run.report,
+    }, _human, case=case, stages=run.stages)

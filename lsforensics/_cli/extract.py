@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ import click
 
 from ..extract import FrameParams
 from ..extract import extract as run_extract
-from .common import common_options, emit, opts, progress
+from .common import ambient_values, common_options, emit, given_names, opts, progress, seal_options
+from .common import argv as cli_argv
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -18,7 +18,7 @@ def _human(r: dict[str, Any]) -> str:
     for s in r["stages"]:
         state = "up to date" if s["skipped"] else "done"
         info = {k: v for k, v in (s["result"] or {}).items() if k in ("duration", "frames", "mode", "audio", "note")}
-        lines.append(f"  {s['stage']:<16} {state:<10} {info if info else ''}".rstrip())
+        lines.append(f"  {s['name']:<16} {state:<10} {info if info else ''}".rstrip())
         lines += [f"  warning: {n}" for n in (s["result"] or {}).get("notes") or []]
     return "\n".join(lines)
 
@@ -36,10 +36,12 @@ def _human(r: dict[str, Any]) -> str:
               help="Drop an interval frame within this perceptual-hash distance of the last kept one.")
 @click.option("--max-hold", type=float, default=10.0, show_default=True,
               help="Keep a frame at least this often (seconds) even when the picture does not change.")
-@click.option("--force", is_flag=True, help="Redo every stage even if its outputs are up to date.")
+@click.option("--force", is_flag=True, help="Redo every stage even if its outputs are up to date; accept options "
+              "that differ from the ones the case records.")
+@seal_options
 @common_options
 def extract(video: Path, case_dir: Path | None, interval: float, scene_threshold: float, mode: str,
-            dedup_distance: int, max_hold: float, force: bool) -> None:
+            dedup_distance: int, max_hold: float, force: bool, sign_key: Path | None) -> None:
     """Create or refresh a case: hash and probe VIDEO, extract audio and frames.
 
     The video is opened read-only and never copied or modified. Rerunning with the same video
@@ -52,7 +54,12 @@ def extract(video: Path, case_dir: Path | None, interval: float, scene_threshold
     """
     params = FrameParams(interval=interval, scene_threshold=scene_threshold, mode=mode,
                          dedup_distance=dedup_distance, max_hold=max_hold)
+    from ..case_options import GROUPS
+    from ..case_run import SealOptions
+
     with progress() as prog:
         result = run_extract(video, case_dir, frames=params, operator=opts().get("operator"),
-                             progress=prog, argv=["lsf", *sys.argv[1:]], force=force)
-    emit(result.to_json(), _human)
+                             progress=prog, argv=cli_argv(), force=force,
+                             given=given_names() & set(GROUPS["extract"]), ambient=ambient_values(),
+                             seal=SealOptions(sign_key))
+    emit(result.to_json(), _human, stages=result.stages)

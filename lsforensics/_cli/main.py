@@ -38,8 +38,13 @@ _ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, er
 class LsfGroup(click.Group):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
-        """Like click's, but a usage error is one line too (SPEC.md: one clear line, exit 2)."""
+        """Like click's, but a usage error is one line too (SPEC.md: one clear line, exit 2), and the
+        config files (lsf.toml) fill in the defaults of the options tied to settings."""
         try:
+            if "default_map" not in extra:
+                from .common import default_map
+
+                extra["default_map"] = default_map(self)
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = rv if isinstance(rv, int) else 0
         except click.ClickException as exc:
@@ -50,6 +55,9 @@ class LsfGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("lsf: aborted", err=True)
             code = 130
+        except LsfError as exc:  # a bad config file, before any command runs
+            click.echo(f"lsf: {exc.label}: {_one_line(str(exc))}", err=True)
+            code = exc.exit_code
         if standalone_mode:
             sys.exit(code)
         return code
@@ -60,7 +68,11 @@ class LsfGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in _COMMANDS:
             module, attr = _COMMANDS[cmd_name]
-            self.add_command(getattr(importlib.import_module(f".{module}", __package__), attr), cmd_name)
+            cmd = getattr(importlib.import_module(f".{module}", __package__), attr)
+            from .common import wire_settings
+
+            wire_settings(cmd, cmd_name)  # LSF_* variables for its options tied to a setting
+            self.add_command(cmd, cmd_name)
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -93,7 +105,7 @@ class LsfGroup(click.Group):
 
 @click.group(cls=LsfGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="lsf")
-@click.option("--operator", envvar="LSF_OPERATOR", help="Name recorded as operator in the case and custody log.")
+@click.option("--operator", help="Name recorded as operator in the case and custody log.")
 @click.pass_context
 def cli(ctx: click.Context, operator: str | None) -> None:
     """lsforensics: forensic analysis of recorded livestream-shopping videos.
@@ -114,7 +126,17 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("verify", "verify"), "keygen": ("keygen", "keygen"), "stamp": ("stamp", "stamp"),
     "detect": ("detect", "detect"), "ocr": ("ocr", "ocr"), "compare": ("compare", "compare_cmd"),
     "record": ("record", "record"), "review": ("review", "review"), "scan": ("scan", "scan"),
+    "config": ("config", "config"), "reproduce": ("reproduce", "reproduce"), "findings": ("findings", "findings"),
 }
+
+
+def _wire_group() -> None:
+    from .common import wire_settings
+
+    wire_settings(cli, "lsf")  # --operator reads LSF_OPERATOR; each command is wired as it is loaded
+
+
+_wire_group()
 
 
 def all_commands() -> dict[str, click.Command]:

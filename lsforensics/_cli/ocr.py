@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..case import Case
-from ..errors import InputError
-from ..stage import run_stage
-from ..vision.ocr import OcrParams, OcrStage
-from .common import common_options, emit, opts, progress
+from ..case_run import SealOptions, Step, run_on_case
+from ..vision.ocr import OcrParams
+from .common import argv as cli_argv
+from .common import common_options, emit, opts, progress, require_case, seal_options, settle
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -31,9 +29,11 @@ def _human(r: dict[str, Any]) -> str:
               help="Text-detector input long side in pixels (larger reads smaller text, slower).")
 @click.option("--min-score", type=float, default=OcrParams.text_score, show_default=True,
               help="Drop recognised lines below this confidence.")
-@click.option("--force", is_flag=True, help="Redo OCR even if ocr.json is up to date.")
+@click.option("--force", is_flag=True, help="Redo OCR even if ocr.json is up to date; accept options that differ "
+              "from the ones the case records.")
+@seal_options
 @common_options
-def ocr(case_dir: Path, det_side: int, min_score: float, force: bool) -> None:
+def ocr(case_dir: Path, det_side: int, min_score: float, force: bool, sign_key: Path | None) -> None:
     """Read on-screen text (captions, price stickers) of the sampled frames into ocr.json.
 
     Frames whose picture did not change since the last read frame reuse its text (marked
@@ -44,13 +44,14 @@ def ocr(case_dir: Path, det_side: int, min_score: float, force: bool) -> None:
       lsf ocr -C cases/0612
       lsf ocr -C cases/0612 --json
     """
-    case = Case(case_dir)
-    if not case.exists():
-        raise InputError(f"{case_dir} is not a case folder: run `lsf extract VIDEO -C {case_dir}` first")
-    if det_side < 160 or not 0 <= min_score <= 1:
-        raise InputError("--det-side must be >= 160 and --min-score within 0..1")
-    stage = OcrStage(OcrParams(det_side=det_side, text_score=min_score))
+    from ..pipeline import ocr_stage
+
+    case = require_case(case_dir)
+    settled = settle(case, "ocr", force=force)
+    stage = ocr_stage(settled.values)
     with progress() as prog:
-        res = run_stage(case, stage, progress=prog, argv=["lsf", *sys.argv[1:]], force=force,
-                        operator=opts().get("operator"))
-    emit({"case": str(case.root), "stage": res.name, "skipped": res.skipped, "result": res.result}, _human)
+        run = run_on_case(case, [Step(stage, settled)], seal=SealOptions(sign_key), force=force, argv=cli_argv(),
+                          operator=opts().get("operator"), progress=prog)
+    res = run.stages[-1]
+    emit({"skipped": res.skipped, "result": res.result, "notes": run.notes, "resealed": run.report}, _human,
+         case=case, stages=run.stages)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..report import make_report
-from .common import common_options, emit, opts, progress
+from .common import argv as cli_argv
+from .common import common_options, emit, opts, progress, require_case, settle
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -57,7 +57,8 @@ def _human(r: dict[str, Any]) -> str:
 @click.option("--matter", type=click.Path(path_type=Path),
               help="YAML with court, proceeding, matter, client, examiner, examiner_role, date, statement: shown on "
                    "the first page (copied into the case as matter.yaml).")
-@click.option("--force", is_flag=True, help="Rewrite the report and reseal even if nothing changed.")
+@click.option("--force", is_flag=True, help="Rewrite the report and reseal even if nothing changed; accept a "
+              "--format or --tsa other than the case records.")
 @common_options
 def report(case_dir: Path, sign_key: Path | None, tsa: str | None, tsa_ca: Path | None, formats: str,
            only: str | None, matter: Path | None, force: bool) -> None:
@@ -77,12 +78,15 @@ def report(case_dir: Path, sign_key: Path | None, tsa: str | None, tsa_ca: Path 
       lsf report -C cases/0612 --format html
       lsf report -C cases/0612 --only confirmed --matter matter.yaml
     """
+    case = require_case(case_dir)
+    settled = settle(case, "report", force=force)  # the case's formats and TSA unless typed here
     with progress() as prog:
-        result = make_report(case_dir, formats=formats, sign_key=sign_key, tsa=tsa, tsa_ca=tsa_ca,
-                             argv=["lsf", *sys.argv[1:]], operator=opts().get("operator"), progress=prog,
-                             force=force, only=only, matter=matter)
+        result = make_report(case_dir, formats=settled.values["formats"], sign_key=sign_key,
+                             tsa=settled.values["tsa"], tsa_ca=tsa_ca, argv=cli_argv(),
+                             operator=opts().get("operator"), progress=prog, force=force, options=settled,
+                             only=only, matter=matter)
     out = result.to_json()
     ts = out["seal"].get("timestamp")
     if ts and ts["status"] == "pending" and not opts().get("quiet"):
         click.echo(f"lsf: warning: {ts['message']}", err=True)
-    emit(out, _human)
+    emit(out, _human, stages=[result.stage])

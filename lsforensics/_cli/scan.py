@@ -12,7 +12,7 @@ import click
 from ..case import atomic_write_text
 from ..errors import VerificationError
 from ..findings import SEVERITY_ORDER
-from .common import common_options, opts
+from .common import common_options, envelope, opts
 
 
 @click.command()
@@ -60,13 +60,13 @@ def scan(file: Path, source: str, fmt: str | None, rules_dirs: tuple[Path, ...],
         atomic_write_text(out_file, body)
         summary["out"] = str(out_file)
         if o.get("as_json"):
-            sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.write(json.dumps(envelope(summary), ensure_ascii=False, indent=2) + "\n")
         elif not o.get("quiet"):
             kinds = ", ".join(f"{k} {n}" for k, n in summary["by_kind"].items()) or "none"
             click.echo(f"{res.lines} lines, {len(res.findings)} findings ({kinds}) -> {out_file}")
     elif o.get("as_json"):
         summary["findings"] = [json.loads(x) for x in to_jsonl(res.findings).splitlines()]
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(envelope(summary), ensure_ascii=False, indent=2) + "\n")  # lsf.result/1
     else:
         sys.stdout.write(body)
     if fail_on:

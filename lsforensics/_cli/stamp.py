@@ -40,13 +40,14 @@ def stamp(case_dir: Path, tsa: str, tsa_ca: Path | None, force: bool, sign_key: 
     # A recorded case first: its queued chain-head stamps (lsforensics/capture/stamps.py).
     capture = finish_capture_stamps(Case(case_dir), tsa, tsa_ca, sign_key)
     if capture is not None and not (Case(case_dir).root / "manifest.json").is_file():
-        emit({"capture": capture}, lambda r: "\n".join(r["capture"]["messages"]) or "no capture timestamp was pending")
+        emit({"capture": capture}, lambda r: "\n".join(r["capture"]["messages"]) or "no capture timestamp was pending",
+             case=Case(case_dir))
         if capture["pending"]:
             raise InputError(f"{len(capture['pending'])} capture timestamp(s) still pending: TSA {tsa} unreachable")
         return
     out = stamp_case(Case(case_dir), tsa, tsa_ca=tsa_ca, force=force)
     doc = out.to_json() | ({"capture": capture} if capture is not None else {})
-    emit(doc, lambda r: "\n".join((r.get("capture") or {}).get("messages", []) + [f"timestamp {r['status']}: {r['message']}"])
+    emit(doc, case=Case(case_dir), human=lambda r: "\n".join((r.get("capture") or {}).get("messages", []) + [f"timestamp {r['status']}: {r['message']}"])
          + ("" if r["status"] == "pending" else
             "\nnote: the TSA time attests when manifest.json existed, not when the stream was recorded"))
     if out.status == "pending":

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..asr.backends import BACKENDS, DEFAULT_BACKEND
-from ..asr.stage import TranscribeStage
-from ..asr.transcribe import TranscribeOptions
-from ..case import Case
-from ..errors import InputError
-from ..stage import run_stage
-from .common import common_options, emit, opts, progress
+from ..case_run import SealOptions, Step, run_on_case
+from .common import argv as cli_argv
+from .common import common_options, emit, opts, progress, require_case, rules_plan, seal_options, settle
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -25,7 +20,7 @@ def _human(r: dict[str, Any]) -> str:
              f"  language {res.get('language')}, {res.get('segments')} segments, "
              f"{res.get('speech')} s speech of {res.get('duration')} s, "
              f"{res.get('accepted')} of {res.get('candidates')} term candidates corroborated"]
-    lines += [f"  note: {n}" for n in res.get("notes") or []]
+    lines += [f"  note: {n}" for n in [*(res.get("notes") or []), *(r.get("notes") or [])]]
     return "\n".join(lines)
 
 
@@ -46,12 +41,15 @@ def _human(r: dict[str, Any]) -> str:
                    "1: one process using every core). The transcript is the same either way.")
 @click.option("--no-recover", is_flag=True, help="Skip corroborated term recovery (biased re-decoding).")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path),
-              help="Extra rules folder(s) for the key-term list used by term recovery.")
-@click.option("--force", is_flag=True, help="Redo even if transcript.json is up to date.")
+              help="Extra rules folder(s) for the key-term list used by term recovery: replaces the case's "
+                   "archived rules (without it, the archived rules are used).")
+@click.option("--force", is_flag=True, help="Redo even if transcript.json is up to date; accept options that "
+              "differ from the ones the case records.")
+@seal_options
 @common_options
 def transcribe(case_dir: Path, model: Path | None, language: str, backend: str, beam_size: int,
                chunk_seconds: float, workers: int, no_recover: bool, rules_dirs: tuple[Path, ...],
-               force: bool) -> None:
+               force: bool, sign_key: Path | None) -> None:
     """Transcribe the case's audio (media/audio.wav) offline into transcript.json, .srt and .vtt.
 
     The transcript is an unbiased decode in Simplified Chinese with the raw model text kept.
@@ -63,20 +61,15 @@ def transcribe(case_dir: Path, model: Path | None, language: str, backend: str, 
       lsf transcribe -C cases/0612
       lsf transcribe -C cases/0612 --language auto --backend transformers --json
     """
-    case = Case(case_dir)
-    if not case.exists():
-        raise InputError(f"{case_dir} is not a case folder (no case.json): run `lsf extract VIDEO -C {case_dir}` first")
-    options = replace(TranscribeOptions(), language=language, backend=backend, beam_size=beam_size,
-                      recover=not no_recover, chunk_s=chunk_seconds,
-                      workers=workers)
-    if chunk_seconds < 30:
-        raise InputError("--chunk-seconds must be at least 30")
-    from ..pipeline import key_terms
+    from ..pipeline import transcribe_stage
 
-    terms, note = key_terms(tuple(map(str, rules_dirs)))
-    stage = TranscribeStage(model, options, terms=terms, terms_note=note)
+    case = require_case(case_dir)
+    settled = settle(case, "transcribe", force=force)  # the case's options unless typed here
+    plan = rules_plan(case, force=force)
+    stage = transcribe_stage(settled.values, plan.rules, workers=workers)
     with progress() as prog:
-        res = run_stage(case, stage, progress=prog, argv=["lsf", *sys.argv[1:]], force=force,
-                        operator=opts().get("operator"))
-    emit({"case": str(case.root), "stage": res.name, "skipped": res.skipped, "result": res.result,
-          "outputs": res.outputs}, _human)
+        run = run_on_case(case, [Step(stage, settled)], rules=plan, seal=SealOptions(sign_key), force=force,
+                          argv=cli_argv(), operator=opts().get("operator"), progress=prog)
+    res = run.stages[-1]
+    emit({"skipped": res.skipped, "result": res.result, "notes": run.notes, "resealed": run.report}, _human,
+         case=case, stages=run.stages)

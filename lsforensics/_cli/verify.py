@@ -9,7 +9,7 @@ import click
 
 from ..errors import Unanchored, VerificationError
 from ..evidence.verify import verify_case
-from .common import common_options, emit, opts
+from .common import common_options, emit, progress
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -54,8 +54,12 @@ RESULT_LINE = {
 @click.option("--pubkey", type=click.Path(path_type=Path), help="Trusted Ed25519 public key of the signer (PEM).")
 @click.option("--source", type=click.Path(path_type=Path), help="The original video: its sha256 must match source.json.")
 @click.option("--tsa-ca", type=click.Path(path_type=Path), help="Trusted PEM root certificate of the TSA.")
+@click.option("--reproduce", "and_reproduce", is_flag=True,
+              help="Also rerun detection from the case's archived inputs and rules (as `lsf reproduce`); "
+                   "different findings fail verification.")
 @common_options
-def verify(case_dir: Path, pubkey: Path | None, source: Path | None, tsa_ca: Path | None) -> None:
+def verify(case_dir: Path, pubkey: Path | None, source: Path | None, tsa_ca: Path | None,
+           and_reproduce: bool) -> None:
     """Check a sealed case: files, custody chain, signature, timestamp; exit 0 intact, 1 not.
 
     Reports each changed, missing or added file or folder, a broken custody chain, a source that
@@ -76,12 +80,23 @@ def verify(case_dir: Path, pubkey: Path | None, source: Path | None, tsa_ca: Pat
       lsf verify cases/0612 --json
     """
     result = verify_case(case_dir, pubkey=pubkey, source=source, tsa_ca=tsa_ca)
-    doc = result.to_json()
-    if not opts().get("as_json"):
-        # The full account goes to stdout even on failure: it is the point of the command.
-        click.echo(_human(doc))
-    else:
-        emit(doc, _human)
+    doc, stages = result.to_json(), []
+    if and_reproduce:
+        from ..reproduce import reproduce
+
+        with progress() as prog:
+            rep = reproduce(case_dir, progress=prog)
+        doc["reproduce"] = rep.to_json()
+        stages = [rep.stage] if rep.stage else []
+        if rep.identical:
+            result.passed.append(f"reproduced: detection rerun from the case's archived inputs and rules gives the "
+                                 f"same {rep.findings_after} findings")
+        else:
+            result.fail("reproduce", "findings.json", f"detection rerun from the case's archived inputs and rules "
+                        f"differs: {len(rep.removed)} not reproduced, {len(rep.added)} new, {len(rep.changed)} changed")
+        doc.update({k: v for k, v in result.to_json().items() if k != "reproduce"})
+    # The full account goes to stdout even on failure (and with -q): it is the point of the command.
+    emit(doc, _human, stages=stages, always=True)
     if not result.ok:
         raise VerificationError("; ".join(str(p) for p in result.problems[:5])
                                 + (f" (+{len(result.problems) - 5} more)" if len(result.problems) > 5 else ""))

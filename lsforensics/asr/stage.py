@@ -33,7 +33,7 @@ class TranscribeStage(Stage):
     def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
                  terms: list[str] | None = None, terms_note: str | None = None):
         """``terms``: the key terms for corroborated recovery, from the caller (``pipeline.key_terms``
-        reads them from the rules); none means recovery is off and the transcript says so."""
+        reads them from the case's rules); none means recovery is off and the transcript says so."""
         self.options = options or TranscribeOptions()
         if self.options.language not in ("zh", "en", "auto"):
             raise InputError(f"--language {self.options.language}: choose zh, en or auto")

@@ -14,7 +14,6 @@ Whisper folder (``config.json`` + ``*.safetensors``/``pytorch_model.bin``).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.util
 import json
@@ -66,9 +65,14 @@ class ModelInfo:
 
 
 def cache_root() -> Path:
+    """``$LSF_CACHE/models``, else the user cache folder (platformdirs: ``~/.cache/lsforensics`` on
+    Linux, ``~/Library/Caches/lsforensics`` on macOS, ``%LOCALAPPDATA%\\lsforensics\\Cache`` on Windows)."""
     env = os.environ.get("LSF_CACHE")
-    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "lsforensics"
-    return base / "models"
+    if env:
+        return Path(env) / "models"
+    import platformdirs
+
+    return platformdirs.user_cache_path("lsforensics", appauthor=False) / "models"
 
 
 def _sha256(path: Path) -> str:
@@ -88,15 +92,12 @@ def _package_data(pkg: str) -> Path:
 
 @contextlib.contextmanager
 def _lock(folder: Path):
-    """Serialise assembly between processes (parallel test workers, batch runs)."""
+    """Serialise assembly between processes (parallel test workers, batch runs), on any OS."""
+    from filelock import FileLock
+
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with FileLock(folder / ".assemble.lock"):
         yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 def shipped_model_dir(verify: bool = True) -> Path:

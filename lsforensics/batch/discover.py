@@ -95,6 +95,9 @@ def classify(path: Path) -> Candidate:
 
 
 def discover(source: Path, exclude: Path | None = None, threads: int = 4) -> list[Candidate]:
-    files = list_inputs(source, exclude)
+    return discover_files(list_inputs(source, exclude), threads)
+
+
+def discover_files(files: list[Path], threads: int = 4) -> list[Candidate]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(classify, files))

@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS files (
   finished TEXT,
   wall_s REAL,
   attempts INTEGER NOT NULL DEFAULT 0,
-  result TEXT
+  result TEXT,
+  video TEXT,                    -- the video file (path is the row's key: a manifest row may repeat a video)
+  row TEXT,                      -- the manifest row as JSON (pages, chats, stream facts), or NULL
+  ord INTEGER,                   -- the manifest line, for the order of the summary
+  identity TEXT                  -- sha256 of the row's pages, chats and facts ('' for a bare video)
 );
 CREATE INDEX IF NOT EXISTS files_sha ON files(sha256);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -44,6 +48,10 @@ class BatchIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
+        for col, decl in (("video", "TEXT"), ("row", "TEXT"), ("ord", "INTEGER"), ("identity", "TEXT")):
+            if col not in have:  # an index made by an older lsf, resumed
+                self.db.execute(f"ALTER TABLE files ADD COLUMN {col} {decl}")
 
     def close(self) -> None:
         self.db.close()
@@ -63,8 +71,8 @@ class BatchIndex:
 
     def rows(self, status: str | None = None) -> list[sqlite3.Row]:
         if status:
-            return self.db.execute("SELECT * FROM files WHERE status=? ORDER BY path", (status,)).fetchall()
-        return self.db.execute("SELECT * FROM files ORDER BY path").fetchall()
+            return self.db.execute("SELECT * FROM files WHERE status=? ORDER BY ord, path", (status,)).fetchall()
+        return self.db.execute("SELECT * FROM files ORDER BY ord, path").fetchall()
 
     def upsert(self, path: str, **fields: Any) -> None:
         cols = ", ".join(fields)

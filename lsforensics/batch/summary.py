@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,24 @@ def case_findings(case_dir: Path) -> FindingsDoc:
         return FindingsDoc([])
 
 
+def manifest_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """The manifest row a case came from (lsf batch MANIFEST): its line, files and stream facts."""
+    from ..case_options import STREAM_FIELDS
+
+    doc = json.loads(row["row"]) if row.get("row") else {}
+    stream = doc.get("stream") or {}
+    return {"manifest_line": doc.get("line"), **{k: stream.get(k, "") for k in STREAM_FIELDS},
+            "pages": json.dumps([Path(p).name for p in doc.get("pages") or []], ensure_ascii=False),
+            "chats": json.dumps([Path(c).name for c in doc.get("chats") or []], ensure_ascii=False)}
+
+
 def summary_row(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "path": row["path"], "sha256": row.get("sha256"), "status": row["status"],
+        "path": row.get("video") or row["path"], "sha256": row.get("sha256"), "status": row["status"],
         "case": row.get("case_dir"), "duplicate_of": row.get("duplicate_of"),
         "duration_s": row.get("duration"), "wall_s": row.get("wall_s"), "error": row.get("error"),
     }
+    out.update(manifest_columns(row))
     doc = case_findings(Path(row["case_dir"])) if row.get("case_dir") and row["status"] == "done" else FindingsDoc([])
     out["findings"] = len(doc)
     sev = Counter(f.severity for f in doc)

@@ -50,6 +50,12 @@ class DetectStage(Stage):
         self.rules = rules if rules is not None else load_rules(rules_dirs)
         self.detectors = [cls() for cls in sorted(classes, key=lambda d: (d.order, d.name))]
 
+    def use_rules(self, rules: RuleSet) -> None:
+        """Read the rules from the case's archive (``case_rules``): the same set, archived paths."""
+        if rules.sha256 != self.rules.sha256:
+            raise InputError("internal: the archived rules differ from the planned ones")
+        self.rules = rules
+
     def params(self) -> dict[str, Any]:
         return {
             "rules_sha256": self.rules.sha256,
@@ -60,6 +66,9 @@ class DetectStage(Stage):
 
     def inputs(self, case: Case) -> list[Path]:
         paths: dict[str, Path] = {str(case.source_json): case.source_json}
+        archive = case.root / "rules"  # the archived rules (lsforensics/case_rules.py), when the case has them
+        if archive.is_dir():
+            paths[str(archive)] = archive
         for d in self.detectors:
             for p in d.inputs(case):
                 if p.exists():

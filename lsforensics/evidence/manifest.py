@@ -95,16 +95,23 @@ def unsafe_path_reason(rel: Any) -> str | None:
 
 
 def symlink_on_path(root: Path, rel: str) -> str | None:
-    """The first component of ``rel`` (below ``root``) that is a symlink, checked with lstat only."""
+    """The first component of ``rel`` (below ``root``) that is a symlink (or, on Windows, a
+    junction), checked with lstat only."""
     cur = root
     for part in PurePosixPath(rel.rstrip("/")).parts:
         cur = cur / part
         try:
-            if stat.S_ISLNK(os.lstat(cur).st_mode):
+            st = os.lstat(cur)
+            if stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0):
                 return PurePosixPath(*cur.relative_to(root).parts).as_posix()
         except FileNotFoundError:
             return None
     return None
+
+
+# Opening relative to a folder descriptor without following links is POSIX (Linux, macOS); Windows
+# has neither O_NOFOLLOW nor dir_fd, so there every component is checked with lstat first.
+SAFE_OPEN = all(hasattr(os, n) for n in ("O_NOFOLLOW", "O_DIRECTORY")) and os.open in os.supports_dir_fd
 
 
 def open_inside(root: Path, rel: str) -> int:
@@ -117,15 +124,23 @@ def open_inside(root: Path, rel: str) -> int:
     if reason:
         raise OSError(errno.EINVAL, reason)
     parts = PurePosixPath(rel).parts
-    dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for part in parts[:-1]:
-            nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    if not SAFE_OPEN:
+        link = symlink_on_path(root, rel)  # lstat of every component (a Windows junction included)
+        if link is not None:
+            raise OSError(errno.ELOOP, f"{link} is a symbolic link")
+        if not stat.S_ISREG(os.lstat(root.joinpath(*parts)).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")  # checked before opening: a FIFO would block
+        fd = os.open(root.joinpath(*parts), os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    else:
+        dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in parts[:-1]:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+                os.close(dir_fd)
+                dir_fd = nxt
+            fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+        finally:
             os.close(dir_fd)
-            dir_fd = nxt
-        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
-    finally:
-        os.close(dir_fd)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)

@@ -62,12 +62,14 @@ def read_optional(case: Case, path: Path) -> Any:
         return None
 
 
-def rule_index() -> dict[str, dict[str, Any]]:
-    """Rule items by id from the shipped rules, for each finding's legal basis (best effort)."""
+def rule_index(case: Case | None = None) -> dict[str, dict[str, Any]]:
+    """Rule items by id from the rules the case was analysed with (its archive, CASE/rules/), for
+    each finding's legal basis; a case without an archive (made by an older lsf) falls back to
+    this lsf's shipped rules, and the report says so (:func:`rules_view`). Best effort."""
     try:
-        from ..rules import load_rules
+        from ..case_rules import has_archive, load_archived, requested_rules
 
-        rs = load_rules()
+        rs = load_archived(case) if case is not None and has_archive(case) else requested_rules(())
     except Exception:  # noqa: BLE001 - a report must not fail because the rules cannot load here
         return {}
     index: dict[str, dict[str, Any]] = {}
@@ -342,7 +344,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
     source = read_optional(case, case.source_json)
     transcript = read_optional(case, case.transcript_json)
     frames = frame_index(read_optional(case, case.frames_json))
-    index = rule_index()
+    index = rule_index(case)
     from ..review.decisions import review_state
     from .matter import case_matter
 
@@ -401,6 +403,8 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "generated": utc_now(),
         "tool_version": __version__,
         "case": {k: info.get(k) for k in ("case_id", "uuid", "created", "operator", "host")},
+        "stream": stream_view(info),
+        "rules": rules_view(case),
         "source": src_view,
         "source_matches_findings": (src_view or {}).get("sha256") == doc.source_sha256,
         "capture": capture_view(case),  # None unless the case was recorded by `lsf record`
@@ -419,6 +423,29 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }
+
+
+STREAM_LABELS = {"platform": "平台 Platform", "room": "直播间 Room", "streamer": "主播 Streamer",
+                 "captured_at": "录制时间 Captured at", "url": "网址 URL"}
+
+
+def stream_view(info: dict[str, Any]) -> list[list[str]]:
+    """The stream facts of case.json (lsf batch manifest, analyze --stream) as [label, value] rows."""
+    stream = info.get("stream") if isinstance(info.get("stream"), dict) else {}
+    return [[label, _text(stream[k]) or ""] for k, label in STREAM_LABELS.items() if stream.get(k)]
+
+
+def rules_view(case: Case) -> dict[str, Any]:
+    """Which rules the findings and legal bases come from: the case's archive, or (older cases) not."""
+    path = case.root / "rules" / "rules.json"
+    index = read_optional(case, path)
+    if not isinstance(index, dict):
+        return {"archived": False, "sha256": None, "folders": [],
+                "note": "这个案件没有存档规则；法律依据取自本版 lsf 自带的规则 / the case holds no archived rules: "
+                        "legal bases are taken from this lsf's shipped rules"}
+    folders = [str(f.get("label")) for f in index.get("folders") or [] if isinstance(f, dict)]
+    return {"archived": True, "sha256": _text(index.get("rules_sha256")), "folders": folders,
+            "note": "规则存档于案件 rules/ 文件夹 / archived in the case's rules/ folder"}
 
 
 def verification_steps(signer: str | None, tsa: str | None) -> list[dict[str, str]]:

@@ -1,8 +1,8 @@
 """``report.pdf`` with reportlab and an embedded (subset) CJK TrueType font.
 
 reportlab embeds TrueType outlines only, not CFF-based OpenType, so the Noto CJK ``.otf``/``.ttc``
-files cannot be used; the default is Debian's ``fonts-wqy-zenhei`` (WenQuanYi Zen Hei,
-``wqy-zenhei.ttc``). ``LSF_CJK_FONT=/path/font.ttf[:index]`` picks another TrueType font.
+files cannot be used; :func:`~lsforensics.report.fonts.find_cjk_font` finds a TrueType CJK font
+on Linux, macOS or Windows (``LSF_CJK_FONT=/path/font.ttf[:index]`` picks one).
 Every piece of text goes through XML escaping before it reaches a Paragraph, because reportlab
 reads a small markup language in paragraphs and untrusted text must not be able to use it.
 """
@@ -10,39 +10,18 @@ reads a small markup language in paragraphs and untrusted text must not be able 
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from ..errors import InputError
 from . import timeline
 from .display import display_text
+from .fonts import find_cjk_font
 from .images import thumbnail
 
 FONT = "LsfCJK"
 IMAGE_CAP = 40
-_CANDIDATES = [
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-]
 _registered: tuple[str, int] | None = None
-
-
-def find_cjk_font() -> tuple[str, int]:
-    env = os.environ.get("LSF_CJK_FONT")
-    if env:
-        path, _, idx = env.partition(":")
-        if not Path(path).is_file():
-            raise InputError(f"LSF_CJK_FONT={env}: no such font file")
-        return path, int(idx or 0)
-    for path, idx in _CANDIDATES:
-        if Path(path).is_file():
-            return path, idx
-    raise InputError("no CJK TrueType font for the PDF: install Debian's fonts-wqy-zenhei "
-                     "(apt-get install fonts-wqy-zenhei) or set LSF_CJK_FONT=/path/font.ttf")
 
 
 def _register() -> tuple[str, int]:
@@ -171,6 +150,10 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     story.append(P("案件与操作人 / Case and operator", h2))
     rows = [[P("案件编号 Case ID"), P(_t(d["case"]["case_id"]))], [P("操作人 Operator"), P(_t(d["case"]["operator"]))],
             [P("主机 Host"), P(_t(d["case"]["host"]))], [P("案件创建 Created"), P(_t(d["case"]["created"]))]]
+    rows += [[P(_t(label)), P(fit(value, label))] for label, value in d.get("stream") or []]
+    rules = d.get("rules") or {}
+    rows.append([P("规则 Rules"), P(f"{_t(rules.get('sha256') or '—')} {_t(' + '.join(rules.get('folders') or []))}"
+                                   f"<br/>{_t(rules.get('note') or '')}", small)])
     src = d.get("source")
     if src:
         rows += [[P("源视频 Source"), P(f"{_t(src['name'])}<br/>{_t(src['path'])}")],

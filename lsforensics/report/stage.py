@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..case import Case, atomic_folder, atomic_write_bytes, dumps_json, json_text_bytes
+from ..case_options import Settled
 from ..errors import InputError
 from ..evidence import sign as sg
 from ..evidence.seal import SealResult, seal_case
@@ -153,9 +154,18 @@ def make_report(
     operator: str | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    options: Settled | None = None,
     only: str | None = None,
     matter: Path | None = None,
 ) -> ReportResult:
+    """The report stage, then the seal. ``options``: the settled ``report`` options (formats, tsa),
+    recorded in case.json when the report is going to be made.
+
+    A signed case is never resealed unsigned by a rerun: without ``sign_key`` the report is made
+    as the signer's (same params), so an unchanged case stays a no-op, and a case that would have
+    to be resealed is refused before anything is written."""
+    from ..case_run import SealOptions, Step, check_signed_reseal, record_options, seal_signer
+
     progress = progress or NullProgress()
     case = Case(case_dir)
     if not case.exists():
@@ -165,9 +175,20 @@ def make_report(
     matter_bytes = read_matter_file(Path(matter)) if matter is not None else None
     with case.locked():
         case.require(case.findings_json, "detect -C CASE")
-        if matter_bytes is not None and (not matter_path(case).is_file() or matter_path(case).read_bytes() != matter_bytes):
+        kept = seal_signer(case) if sign_key is None else None
+        stage = ReportStage(fmts, signer=signer or kept or None, tsa=tsa, argv=argv, only=statuses)
+        new_matter = matter_bytes is not None and (not matter_path(case).is_file()
+                                                   or matter_path(case).read_bytes() != matter_bytes)
+        if kept:
+            from ..evidence import manifest as mf
+
+            if new_matter or not mf.manifest_is_current(case):
+                raise InputError(f"case {case.root} is signed (key {kept[:16]}…) and this run changes it: give the "
+                                 "signing key to reseal it (--sign-key KEY)")
+            check_signed_reseal(case, [stage], SealOptions(), force=force)
+        if new_matter:
             atomic_write_bytes(matter_path(case), matter_bytes)
-        stage = ReportStage(fmts, signer=signer, tsa=tsa, argv=argv, only=statuses)
+        record_options(case, Step(stage, options), force=force, argv=argv, operator=operator)
         if force or not is_current(case, stage):
             keep_report(case)  # a sealed report about to be replaced is kept with its seal (seals/N/report/)
         sres = run_stage(case, stage, progress=progress, argv=argv, force=force, operator=operator)

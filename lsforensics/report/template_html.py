@@ -69,6 +69,8 @@ TEMPLATE = r"""<!DOCTYPE html>
   <tr><th>案件编号 Case ID</th><td>{{ d.case.case_id }}</td><th>UUID</th><td class="hash">{{ d.case.uuid }}</td></tr>
   <tr><th>操作人 Operator</th><td>{{ d.case.operator }}</td><th>主机 Host</th><td>{{ d.case.host }}</td></tr>
   <tr><th>案件创建 Case created</th><td>{{ d.case.created }}</td><th>报告生成 Report generated</th><td>{{ d.generated }}</td></tr>
+  {% for label, value in d.stream %}<tr><th>{{ label }}</th><td colspan="3">{{ value }}</td></tr>
+  {% endfor %}<tr><th>规则 Rules</th><td colspan="3"><span class="hash">{{ d.rules.sha256 or "—" }}</span> {{ d.rules.folders | join(" + ") }} <span class="muted">({{ d.rules.note }})</span></td></tr>
   {% if d.source %}
   <tr><th>源视频 Source video</th><td colspan="3">{{ d.source.name }} <span class="muted">({{ d.source.path }})</span></td></tr>
   <tr><th>SHA-256</th><td colspan="3" class="hash">{{ d.source.sha256 }}</td></tr>

@@ -43,7 +43,7 @@ class ReviewPage:
 
     def __post_init__(self) -> None:
         frames = frame_index(read_optional(self.case, self.case.frames_json))
-        index = rule_index()
+        index = rule_index(self.case)
         ex = load_exhibits(self.case) or {}
         by_file = {c.get("file"): c for c in ex.get("clips") or [] if isinstance(c, dict)}
         clip_of = ex.get("findings") if isinstance(ex.get("findings"), dict) else {}
