@@ -72,8 +72,11 @@ class _Hit:
     needs_context: bool
 
 
-class _Words:
-    """Word boundaries of a text, segmented lazily one sentence at a time (jieba is the slow part)."""
+class Words:
+    """Word boundaries of a text, segmented lazily one sentence at a time (jieba is the slow part).
+
+    The one test of "does a sound match line up with the words" for every matcher by sound (the
+    lexicon's here, the material ontology's in ``claims``)."""
 
     def __init__(self, text: str, tk) -> None:  # noqa: ANN001 - jieba Tokenizer
         self.text = text
@@ -111,7 +114,8 @@ class _Words:
         return True
 
 
-def _tokenizer(words: list[str]):  # noqa: ANN202 - jieba has no type hints
+def tokenizer(words: list[str]):  # noqa: ANN202 - jieba has no type hints
+    """A jieba tokenizer that keeps each of ``words`` whole (a term is a word: 小香包 is 小香/包)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
@@ -182,7 +186,7 @@ class Matcher:
             self._ctx.add_word(w, (w, frozenset(cats)))
         if len(self._ctx):
             self._ctx.make_automaton()
-        self._tk = _tokenizer(sorted({e.key for e in lex.entries if e.is_cjk} | set(ctx)))
+        self._tk = tokenizer(sorted({e.key for e in lex.entries if e.is_cjk} | set(ctx)))
 
     # -- helpers ----------------------------------------------------------------------------
     def _encode(self, syllables: list[str]) -> str:
@@ -214,7 +218,7 @@ class Matcher:
         if not nt.text:
             return []
         nn = numeric(nt)
-        words = _Words(nt.text, self._tk)
+        words = Words(nt.text, self._tk)
         hits = self._exact_hits(nt, nn)
         coded = self._encode_text(char_pinyin(nt.text))
         hits += self._pinyin_hits(nt, coded, words, hits)
@@ -253,7 +257,7 @@ class Matcher:
         return not (key[-1].isascii() and key[-1].isalnum() and e < len(text) and text[e].isascii()
                     and text[e].isalnum())
 
-    def _pinyin_hits(self, nt: NormText, coded: str, words: _Words, exact: list[_Hit]) -> list[_Hit]:
+    def _pinyin_hits(self, nt: NormText, coded: str, words: Words, exact: list[_Hit]) -> list[_Hit]:
         if not len(self._pinyin):
             return []
         out: list[_Hit] = []
@@ -280,7 +284,7 @@ class Matcher:
                 out.append(_Hit(en, s, e, os_, oe, "pinyin", sim, gate))
         return out
 
-    def _fuzzy_hits(self, nt: NormText, coded: str, words: _Words, prior: list[_Hit]) -> list[_Hit]:
+    def _fuzzy_hits(self, nt: NormText, coded: str, words: Words, prior: list[_Hit]) -> list[_Hit]:
         if not self._fuzzy:
             return []
         covered: dict[int, list[int]] = {}
@@ -372,7 +376,7 @@ class Matcher:
                     kept_at.setdefault((h.entry.kind, i), []).append(h)
         return kept
 
-    def _gate(self, nt: NormText, nn: NormText, words: _Words, hits: list[_Hit]) -> list[TextMatch]:
+    def _gate(self, nt: NormText, nn: NormText, words: Words, hits: list[_Hit]) -> list[TextMatch]:
         strong = [h for h in hits if h.method == "exact" and not h.needs_context
                   and h.entry.kind in ("brand_mention", "brand_codeword", "counterfeit_slang")]
         prices: list[tuple[int, int, str]] | None = None
@@ -415,7 +419,7 @@ class Matcher:
         out.sort(key=lambda m: (m.start, m.end))
         return out
 
-    def _products(self, nt: NormText, words: _Words, lo: int, hi: int) -> list[tuple[int, int, str, frozenset[str]]]:
+    def _products(self, nt: NormText, words: Words, lo: int, hi: int) -> list[tuple[int, int, str, frozenset[str]]]:
         """Product words in nt.text[lo:hi] that stand as words of their own (包邮 is not 包, 表情 is not 表)."""
         if not len(self._ctx):
             return []
