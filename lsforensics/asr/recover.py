@@ -210,6 +210,31 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     return "|".join(around)
 
 
+_PARTICLE_POS = "y"  # jieba's tag for modal (sentence-final) particles: 吗 呢 吧 啊 呀 嘛 啦
+
+
+def reads_a_particle(seg: Segment, p: Proposal) -> str | None:
+    """The record's words under the proposal ('爱/吗') when one of them is a modal particle the
+    term replaces by another character, else None. An unbiased decoder that heard a question or
+    exclamation (你们爱吗) made a grammatical choice among exact homophones; a code-word (爱马)
+    in its place would leave the sentence without its particle."""
+    import jieba.posseg  # noqa: PLC0415 - part of jieba, a declared dependency
+
+    k = _locate(seg, p)
+    if k is None:
+        return None
+    a, b = k, k + len(p.unbiased)
+    pos, around, particle = 0, [], False
+    for tok in jieba.posseg.lcut(seg.text, HMM=False):
+        w = tok.word
+        if pos < b and pos + len(w) > a:
+            around.append(w)
+            if tok.flag == _PARTICLE_POS and a <= pos and pos + len(w) <= b and w not in p.term:
+                particle = True
+        pos += len(w)
+    return "/".join(around) if particle else None
+
+
 def _locate(seg: Segment, p: Proposal) -> int | None:
     """Offset in ``seg.text`` of the proposal's unbiased characters (the occurrence nearest its time)."""
     hits = [m.start() for m in re.finditer(re.escape(p.unbiased), seg.text)]
@@ -306,6 +331,13 @@ def recover_terms(
             out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
                                  f"the record's words here are '{split}': the term would cut a word of it in two "
                                  "(小箱子 is a small box, not 小香)"))
+            continue
+        particle = reads_a_particle(segments[p.segment], p)
+        if particle:
+            out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
+                                 f"the record reads '{particle}' here: a sentence particle where the term has a word "
+                                 "(你们爱吗 is 'do you love it?', not 爱马); the same sounds, so no acoustic score "
+                                 "can tell them apart"))
             continue
         llr = acoustic_llr(backend, audio, segments[p.segment], p, language)
         if llr is None:
