@@ -110,3 +110,19 @@ def test_chunk_plan_cuts_in_the_quietest_place_and_is_deterministic(tmp_path):
     assert 52.0 <= plan[0].end <= 52.6
     assert plan[-1].end == pytest.approx(130.0)
     assert all(a.end == b.start for a, b in zip(plan, plan[1:], strict=False))
+
+
+@pytest.mark.parametrize("text, term, unbiased, refused", [
+    ("这个小箱子很能装", "小香", "小箱", True),  # 小箱 is two characters of 小箱子: a small box, not 小香
+    ("我们家的老花包都是一笔衣服刻本细节", "一比一复刻", "一笔衣服刻", False),  # only 刻 of 刻本 is shared
+    ("细节全部堆版", "对版", "堆版", False),  # 全部堆|版: one misheard syllable, a guessed boundary
+    ("这款小箱的包包", "小香", "小箱", False),  # 小箱|的: the span is a word of its own
+])
+def test_a_recovered_term_may_not_take_two_characters_of_another_word(text, term, unbiased, refused) -> None:
+    from lsforensics.asr.recover import Proposal, splits_a_word
+    from lsforensics.asr.types import Segment
+
+    seg = Segment(0.0, 3.0, text)
+    got = splits_a_word(seg, Proposal(term, 1.0, 2.0, unbiased, 1.0, 0))
+    print(f"{text} / {term}: {got}")
+    assert (got is not None) is refused, got

@@ -125,7 +125,7 @@ def test_claims_on_real_asr_transcript(extracted_case, synth_stream, tmp_path, l
     import json
 
     result = json.loads(proc.stdout)
-    assert len(result["pages"]) == 3 and result["spec_mismatch"] >= 3
+    assert len(result["pages"]) == 3 and result["spec_mismatch"] >= 2  # 天丝 and 头层牛皮 (意大利: see below)
     findings = Case(root).read_json(Case(root).findings_json)["findings"]
     mine = [f for f in findings if f["kind"] in ("spec_mismatch", "price_anomaly")]
     for f in mine:
@@ -137,9 +137,13 @@ def test_claims_on_real_asr_transcript(extracted_case, synth_stream, tmp_path, l
     assert any(f["kind"] == "spec_mismatch" and f["claim"]["value"] == "头层牛皮" and _inside(f, l06) for f in mine)
     spoken = [f for f in mine if f["kind"] == "price_anomaly" and f.get("reference_kind") == "spoken"]
     assert spoken and _inside(spoken[0], l06) and spoken[0]["ratio"] == pytest.approx(0.0195)
-    ori = [f for f in mine if f["kind"] == "spec_mismatch" and f["claim"]["attribute"] == "origin"
-           and f["spec"]["page"].endswith("jd_necklace.html")]
-    assert ori and _inside(ori[0], l10) and ori[0]["claim"]["value"] == "意大利"
+    # 意大利进口 is said of the necklace, but Whisper base writes 项链 as 像恋 and the stream names
+    # shorts, a belt, shoes and a serum too: with three pages nobody can tell which page the claim
+    # is about, so it is compared with none (before the product episodes it was compared with the
+    # belt's and the shorts' pages: two false findings). With the noun heard it is compared with
+    # the necklace page only (tests/test_claims_episodes.py).
+    ori = [f for f in mine if f["kind"] == "spec_mismatch" and f["claim"]["attribute"] == "origin"]
+    assert all(f["spec"]["page"].endswith("jd_necklace.html") and _inside(f, l10) for f in ori), ori
     # no price made of a lone numeral, no finding outside the planted lines
     planted = (l04, l06, l10)
     assert all(any(_inside(f, ln) for ln in planted) for f in mine if f["source"] == "speech"), "unexpected finding"

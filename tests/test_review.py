@@ -284,8 +284,10 @@ def test_review_in_a_real_browser(review_case: Case, tmp_path: Path) -> None:
     assert csv_text.count("\r\n") == 2 and ",confirmed,reviewer-a," in csv_text
     vtt = (case.root / "report" / "findings.vtt").read_text(encoding="utf-8")
     assert vtt.startswith("WEBVTT") and "00:00:01.480 --> 00:00:04.480" in vtt
+    # An unsigned case: every check passes, nothing anchors it to a key or TSA root (exit 4).
     verify = subprocess.run([str(LSF), "verify", str(case.root)], capture_output=True, text=True)
-    assert verify.returncode == 0, verify.stdout[-1500:]
+    assert verify.returncode == 4 and "INTACT BUT UNANCHORED" in verify.stdout, verify.stdout[-1500:]
+    assert "review.jsonl hash chain intact (2 decisions)" in verify.stdout, verify.stdout[-1500:]
 
 
 @pytest.fixture(scope="module")

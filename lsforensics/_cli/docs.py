@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .main import cli
+from .main import all_commands, cli
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 HEADER = """# CLI reference
@@ -21,17 +21,20 @@ when this file is stale. Exit codes (all commands): 0 success (findings are not 
 """
 
 
-def _help(cmd: click.Command, path: list[str]) -> str:
-    ctx = click.Context(cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100)
-    return cmd.get_help(ctx)
+def _contexts() -> tuple[click.Context, dict[str, click.Context]]:
+    """The group's context and each subcommand's under it, as ``lsf NAME --help`` builds them: a
+    subcommand inherits the group's settings (``-h``, the width), whatever ran in this process
+    before (click caches a command's help option the first time it is built)."""
+    top = click.Context(cli, info_name="lsf", terminal_width=100, **cli.context_settings)
+    return top, {name: click.Context(cmd, info_name=name, parent=top) for name, cmd in all_commands().items()}
 
 
 def render() -> str:
-    parts = [HEADER, "## lsf\n", "```text\n" + _help(cli, ["lsf"]) + "\n```\n"]
-    for name in sorted(cli.commands):
-        cmd = cli.commands[name]
+    top, subs = _contexts()
+    parts = [HEADER, "## lsf\n", "```text\n" + cli.get_help(top) + "\n```\n"]
+    for name in sorted(subs):
         parts.append(f"## lsf {name}\n")
-        parts.append("```text\n" + _help(cmd, ["lsf", name]) + "\n```\n")
+        parts.append("```text\n" + subs[name].command.get_help(subs[name]) + "\n```\n")
     return "\n".join(parts)
 
 

@@ -7,6 +7,7 @@ are one line on stderr; a traceback only with -vv or LSF_DEBUG=1.
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 import traceback
@@ -53,6 +54,15 @@ class LsfGroup(click.Group):
             sys.exit(code)
         return code
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            module, attr = _COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(f".{module}", __package__), attr), cmd_name)
+        return self.commands.get(cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -96,26 +106,22 @@ def cli(ctx: click.Context, operator: str | None) -> None:
     ctx.ensure_object(dict)["operator"] = operator
 
 
-def _register() -> None:
-    from . import analyze, extract
-
-    cli.add_command(extract.extract)
-    cli.add_command(analyze.analyze)
-    cli.add_command(analyze.batch)
-    from .transcribe import transcribe; cli.add_command(transcribe)  # noqa: E702, I001
-    from .claims import claims; cli.add_command(claims)  # noqa: E702, I001
-    from .report import report; cli.add_command(report)  # noqa: E702, I001
-    from .verify import verify; cli.add_command(verify)  # noqa: E702, I001
-    from .keygen import keygen; cli.add_command(keygen)  # noqa: E702, I001
-    from .stamp import stamp; cli.add_command(stamp)  # noqa: E702, I001
-    from .detect import detect; cli.add_command(detect)  # noqa: E702, I001
-    from .ocr import ocr; cli.add_command(ocr)  # noqa: E702, I001
-    from .compare import compare_cmd; cli.add_command(compare_cmd, "compare")  # noqa: E702, I001
-    from .record import record; cli.add_command(record)  # noqa: E702, I001
-    from .review import review; cli.add_command(review)  # noqa: E702, I001
+# Each command's module is imported only when the command is run (or listed by --help): a command
+# pays for its own imports (lsf scan does not load pandas, the capture or the link stages).
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "extract": ("extract", "extract"), "analyze": ("analyze", "analyze"), "batch": ("analyze", "batch"),
+    "transcribe": ("transcribe", "transcribe"), "claims": ("claims", "claims"), "report": ("report", "report"),
+    "verify": ("verify", "verify"), "keygen": ("keygen", "keygen"), "stamp": ("stamp", "stamp"),
+    "detect": ("detect", "detect"), "ocr": ("ocr", "ocr"), "compare": ("compare", "compare_cmd"),
+    "record": ("record", "record"), "review": ("review", "review"), "scan": ("scan", "scan"),
+}
 
 
-_register()
+def all_commands() -> dict[str, click.Command]:
+    """Every command, loaded (for the generated reference and its test)."""
+    for name in _COMMANDS:
+        cli.get_command(click.Context(cli), name)
+    return dict(sorted(cli.commands.items()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -189,50 +189,21 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     """The record's words around the proposal when the term's span cuts one of them in two (the
     homophone is then part of another word: 小箱|子 of 小箱子), else None. Exact homophones sound the
     same, so no acoustic score tells them apart; the record's own words do."""
-    import jieba  # noqa: PLC0415 - a declared dependency; loading its dictionary costs ~1 s once
+    from ..text.match import words_cut  # noqa: PLC0415 - the text core's word segmentation
 
     k = _locate(seg, p)
     if k is None:
         return None
-    bounds, pos = {0}, 0
-    words = jieba.lcut(seg.text, HMM=False)
-    for w in words:
-        pos += len(w)
-        bounds.add(pos)
-    a, b = k, k + len(p.unbiased)
-    if a in bounds and b in bounds:
-        return None
-    pos, around = 0, []
-    for w in words:
-        if pos < b and pos + len(w) > a:
-            around.append(w)
-        pos += len(w)
-    return "|".join(around)
-
-
-_PARTICLE_POS = "y"  # jieba's tag for modal (sentence-final) particles: 吗 呢 吧 啊 呀 嘛 啦
+    return words_cut(seg.text, k, k + len(p.unbiased))
 
 
 def reads_a_particle(seg: Segment, p: Proposal) -> str | None:
-    """The record's words under the proposal ('爱/吗') when one of them is a modal particle the
-    term replaces by another character, else None. An unbiased decoder that heard a question or
-    exclamation (你们爱吗) made a grammatical choice among exact homophones; a code-word (爱马)
-    in its place would leave the sentence without its particle."""
-    import jieba.posseg  # noqa: PLC0415 - part of jieba, a declared dependency
+    """The record's words under the proposal ('爱/吗') when one of them is a sentence particle the
+    term would replace (text.match.reads_a_particle), else None."""
+    from ..text.match import reads_a_particle as particle_at  # noqa: PLC0415 - the text core
 
     k = _locate(seg, p)
-    if k is None:
-        return None
-    a, b = k, k + len(p.unbiased)
-    pos, around, particle = 0, [], False
-    for tok in jieba.posseg.lcut(seg.text, HMM=False):
-        w = tok.word
-        if pos < b and pos + len(w) > a:
-            around.append(w)
-            if tok.flag == _PARTICLE_POS and a <= pos and pos + len(w) <= b and w not in p.term:
-                particle = True
-        pos += len(w)
-    return "/".join(around) if particle else None
+    return None if k is None else particle_at(seg.text, k, k + len(p.unbiased), p.term)
 
 
 def _locate(seg: Segment, p: Proposal) -> int | None:

@@ -183,7 +183,7 @@ class ClaimsDetector(Detector):
         return [case.transcript_json, case.ocr_json, pages_json(case), case.frames_json]
 
     def params(self) -> dict[str, Any]:
-        return {"claims_version": 2}
+        return {"claims_version": 3}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         onto = ontology(rules)
@@ -225,8 +225,11 @@ def about_page(t: float | None, words: set[str], page: Page, page_words: set[str
     if words and page_words:
         return "the sentence names the page's product"
     if ep is not None and ep.words and page_words:
-        return ("the product episode names the page's product" if _same_product(set(ep.words), page_words)
-                else None)
+        # The episode names the page's product only when most of its product words are that
+        # product: an episode that talks of shorts, a belt and shoes alike (one link number said
+        # once, no card, no scene cut) cannot tell which of them a clause without a noun is about.
+        mine = sum(n for w, n in ep.words.items() if _same_product({w}, page_words))
+        return "the product episode names the page's product" if 2 * mine > sum(ep.words.values()) else None
     return "the only product page of the case" if n_pages == 1 else None
 
 

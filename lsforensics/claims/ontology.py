@@ -9,55 +9,15 @@ agrees with, contradicts, or cannot be compared with a claimed one.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ..rules import LocatedDict, RuleError, RuleSet, register_validator
+from ..text.normalize import cn_small_int  # one Chinese-text core: the detectors' numerals
+from ..text.normalize import plain as normalize  # and normalisation
 
 CATEGORIES = ("fibre", "leather", "metal", "origin")
-_CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_MARKS = str.maketrans({"®": None, "™": None, "©": None, "\u200b": None, "\ufeff": None})
-
-
-def normalize(text: str) -> str:
-    """NFKC (full-width -> ASCII, ％ -> %), drop ®/™ marks, Traditional -> Simplified when OpenCC is
-    available and keeps the length (so character offsets stay valid for quoting and timing)."""
-    out = unicodedata.normalize("NFKC", text).translate(_MARKS)
-    conv = _t2s()
-    if conv is not None:
-        simp = conv.convert(out)
-        if len(simp) == len(out):
-            out = simp
-    return out
-
-
-_T2S: Any = False
-
-
-def _t2s() -> Any:
-    global _T2S
-    if _T2S is False:
-        try:
-            import opencc  # noqa: PLC0415 - optional; the text engineer's dependency
-
-            _T2S = opencc.OpenCC("t2s")
-        except Exception:  # not installed or no config: work on the text as it is
-            _T2S = None
-    return _T2S
-
-
-def cn_small_int(s: str) -> int | None:
-    """'18', '十八', '二十二', '九' -> int (for karats)."""
-    if s.isdigit():
-        return int(s)
-    if not s or any(c not in _CN_SMALL and c != "十" for c in s):
-        return None
-    if "十" not in s:
-        return _CN_SMALL[s] if len(s) == 1 else None
-    tens, _, ones = s.partition("十")
-    return (_CN_SMALL.get(tens, 0) if tens else 1) * 10 + (_CN_SMALL.get(ones, 0) if ones else 0)
 
 
 class Relation(StrEnum):

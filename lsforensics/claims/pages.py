@@ -3,7 +3,15 @@
 HTML: JSON-LD ``Product``, OpenGraph ``product:*`` and microdata through ``extruct`` (on one
 lxml tree, parsed once), then the attribute tables/lists that Chinese shop pages use: "面料成分:
 100%棉" lines (Taobao ``<li>``), ``<dl><dt>/<dd>``, two-cell ``<table>`` rows, and key/value
-element pairs (Douyin/JD style ``<span>材质</span><span>PU</span>``).
+element pairs (Douyin/JD style ``<span>材质</span><span>PU</span>``). A page without a charset
+tag is read as UTF-8, else GB18030 (saved Taobao pages); a price range (¥149.00 - 159.00) gives
+``price`` (the lower bound) and ``price_high``; the site's name is cut from the ``<title>``.
+
+Item JSON as shops and item APIs return it (no schema, but a few stable shapes): Tmall's H5
+detail API (``item.title``, ``props.groupProps``, ``mock.price``), third-party item APIs for
+Taobao (``data.item``: ``title``, ``priceRange``, ``groupProps``) and JD (``data.item``:
+``name``, ``brandName``, ``price``, ``pcAttributes`` "品牌：Apple", ``attributes.propGroups``).
+The fibre content a 天丝 claim is checked against sits in exactly those attribute lists.
 
 Size: sellers' pages saved "complete" can be tens of MB, mostly inline base64 images. Those
 are dropped before parsing (streamed, never decoded); what is left must fit ``max_markup_bytes``
@@ -32,6 +40,8 @@ _KV_LINE = re.compile(r"^\s*([^:：\n]{1,16}?)\s*[:：]\s*(\S.{0,300}?)\s*$")
 _PRICE_TEXT = re.compile(r"(?:¥|￥|RMB|CNY|\$|USD|EUR|€)\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
 _CURRENCY_SIGN = {"¥": "CNY", "￥": "CNY", "RMB": "CNY", "CNY": "CNY", "$": "USD", "USD": "USD", "EUR": "EUR", "€": "EUR"}
 _NOT_KEYS = re.compile(r"^(https?|www|tel|mailto|javascript|http)$", re.I)
+# "…-淘宝网", "…-tmall.com天猫", "【…】-京东": the shop site's name, not the product's.
+_SITE_SUFFIX = re.compile(r"\s*[-_|–—]\s*(?:淘宝网|tmall\.com天猫|天猫tmall\.com|天猫|京东|jd\.com|拼多多|抖音商城|苏宁易购)\s*$", re.I)
 
 
 @dataclass
@@ -46,6 +56,8 @@ class Page:
     price: float | None = None
     currency: str | None = None
     captured: str | None = None
+    price_high: float | None = None  # upper end of a price range (SKUs priced 149-159)
+    list_price: float | None = None  # the struck-through / "original" price when the page shows one
     attributes: dict[str, str] = field(default_factory=dict)
     locators: dict[str, str] = field(default_factory=dict)  # attribute -> where on the page
     images: list[str] = field(default_factory=list)
@@ -105,6 +117,9 @@ def _read_structured(p: Path, suffix: str) -> Page:
         return _finish(page, p)
     if not isinstance(data, dict):
         raise InputError(f"page {p}: expected a mapping with title/brand/price/attributes, got {type(data).__name__}")
+    item = _marketplace_item(data)
+    if item is not None and not any(k in data for k in ("attributes", "title", "price")):
+        return _finish(_read_item_json(p, fmt, data, *item), p)
     page = Page(source=str(p), format=fmt, found=["fields"])
     for key in ("url", "title", "brand", "currency", "captured"):
         if data.get(key) is not None:
@@ -123,6 +138,108 @@ def _read_structured(p: Path, suffix: str) -> Page:
     imgs = data.get("images") or []
     page.images = [str(i) for i in (imgs if isinstance(imgs, list) else [imgs])]
     return _finish(page, p)
+
+
+# ----------------------------------------------------------------------------- item JSON (shops' APIs)
+_TITLE_KEYS = ("title", "name", "itemTitle", "skuName", "itemName")
+_PRICE_KEYS = ("priceRange", "price", "salePrice", "promotionPrice", "currentPrice")
+_LIST_PRICE_KEYS = ("originalPrice", "marketPriceRange", "marketPrice", "reservePrice", "listPrice")
+_RANGE = re.compile(r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*(?:-|~|～|至|到)\s*([0-9][0-9,]*(?:\.[0-9]+)?)")
+
+
+def _marketplace_item(data: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
+    """The item object of a shop/item-API response and its JSON path ("item", "data.item")."""
+    for path in ("item", "data.item", "data.itemInfo", "result.item", "data"):
+        cur: Any = data
+        for k in path.split("."):
+            cur = cur.get(k) if isinstance(cur, dict) else None
+        if isinstance(cur, dict) and any(isinstance(cur.get(k), str) and cur[k].strip() for k in _TITLE_KEYS):
+            return cur, path
+    return None
+
+
+def _money(v: Any) -> tuple[float | None, float | None]:
+    """(low, high) of a price value: 4899.00, "1998-4390", {"priceText": "258.00"}."""
+    if isinstance(v, dict):
+        v = v.get("priceText") or v.get("price") or v.get("value")
+        if isinstance(v, dict):
+            return _money(v)
+    if isinstance(v, bool) or v is None:
+        return None, None
+    if isinstance(v, int | float):
+        return (float(v), None) if v > 0 else (None, None)
+    text = normalize(str(v))
+    m = _RANGE.search(text)
+    if m:
+        lo, hi = (float(x.replace(",", "")) for x in m.groups())
+        return lo, hi if hi > lo else None
+    lo, _cur = _price_value(text)
+    return (lo, None) if lo else (None, None)
+
+
+def _read_item_json(p: Path, fmt: str, data: dict[str, Any], item: dict[str, Any], path: str) -> Page:
+    page = Page(source=str(p), format=fmt, found=[f"item-json:{path}"])
+    title = next(str(item[k]).strip() for k in _TITLE_KEYS if isinstance(item.get(k), str) and item[k].strip())
+    page.title = title
+    url = item.get("url") or item.get("itemUrl")
+    if isinstance(url, str) and url:
+        page.url = url
+    brand = item.get("brandName") or item.get("brand")
+    if isinstance(brand, str) and brand.strip():
+        page.brand = brand.strip()
+    # The price charged: the item's own, else the Tmall H5 "mock" price block, else the first SKU.
+    mock = (data.get("mock") or {}).get("price") if isinstance(data.get("mock"), dict) else None
+    candidates: list[tuple[Any, str]] = [(item.get(k), f"{path}.{k}") for k in _PRICE_KEYS]
+    candidates += [(item.get("transmitPrice"), f"{path}.transmitPrice"), (mock, "mock.price.price")]
+    skus = item.get("sku")
+    if isinstance(skus, list) and skus and isinstance(skus[0], dict):
+        candidates.append((skus[0].get("price"), f"{path}.sku[0].price"))
+    for value, where in candidates:
+        lo, hi = _money(value)
+        if lo is not None:
+            page.price, page.price_high = lo, hi
+            page.locators["price"] = where
+            break
+    for k in _LIST_PRICE_KEYS:
+        lo, _hi = _money(item.get(k))
+        if lo is not None:
+            page.list_price = lo
+            page.locators["list_price"] = f"{path}.{k}"
+            break
+    page.currency = "CNY"  # Taobao, Tmall and JD item APIs price in yuan
+    # Attribute lists: groupProps [{组名: [{key: value}]}] (Taobao/Tmall), pcAttributes ["品牌：Apple"]
+    # and attributes.propGroups [{groupName, atts: [{attName, vals}]}] (JD).
+    props = data.get("props") if isinstance(data.get("props"), dict) else {}
+    for where, groups in ((f"{path}.groupProps", item.get("groupProps")), ("props.groupProps", props.get("groupProps"))):
+        for gi, group in enumerate(groups if isinstance(groups, list) else []):
+            for gname, kvs in (group.items() if isinstance(group, dict) else ()):
+                for ki, kv in enumerate(kvs if isinstance(kvs, list) else []):
+                    for k, v in (kv.items() if isinstance(kv, dict) else ()):
+                        _item_attr(page, k, v, f"json:{where}[{gi}].{gname}[{ki}]")
+    for ai, line in enumerate(item.get("pcAttributes") or []):
+        if isinstance(line, str):
+            k, sep, v = line.replace(":", "：").partition("：")
+            if sep:
+                _item_attr(page, k, v, f"json:{path}.pcAttributes[{ai}]")
+    pg = (item.get("attributes") or {}).get("propGroups") if isinstance(item.get("attributes"), dict) else None
+    for gi, group in enumerate(pg if isinstance(pg, list) else []):
+        for ai, att in enumerate((group.get("atts") or []) if isinstance(group, dict) else []):
+            if isinstance(att, dict) and att.get("attName"):
+                vals = att.get("vals")
+                _item_attr(page, att["attName"], " ".join(map(str, vals)) if isinstance(vals, list) else vals,
+                           f"json:{path}.attributes.propGroups[{gi}].atts[{ai}]")
+    if page.attributes:
+        page.found.append("attributes")
+    return page
+
+
+def _item_attr(page: Page, key: Any, value: Any, locator: str) -> None:
+    if value is None or isinstance(value, dict | list):
+        return
+    k, v = " ".join(str(key).split()), " ".join(str(value).split())
+    if k and v and len(k) <= 40 and k not in page.attributes:
+        page.attributes[k] = v[:500]
+        page.locators[k] = locator
 
 
 def _flat(v: Any) -> str:
@@ -188,11 +305,14 @@ def _read_markup(p: Path, limit: int) -> bytes:
 
 
 def _decode(data: bytes) -> str:
+    """Valid UTF-8 first (a browser's "save as" writes UTF-8 but keeps the page's old
+    ``charset=gbk`` tag; GB18030 would read those bytes as mojibake without an error), then the
+    declared charset, then GB18030 (saved Taobao pages without a tag)."""
     m = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", data[:4096], re.I)
     enc = m.group(1).decode("ascii", "ignore").lower() if m else "utf-8"
     if enc in ("gbk", "gb2312", "gb-2312"):
         enc = "gb18030"  # superset: saved Taobao pages declare gbk but contain gb18030
-    for e in (enc, "utf-8", "gb18030"):
+    for e in ("utf-8", enc, "gb18030"):
         try:
             return data.decode(e)
         except (UnicodeDecodeError, LookupError):
@@ -216,15 +336,22 @@ def _read_html(p: Path, data: bytes) -> Page:
     if not page.title:
         t = tree.findtext(".//title")
         if t and t.strip():
-            page.title = " ".join(t.split())
+            page.title = _SITE_SUFFIX.sub("", " ".join(t.split())) or " ".join(t.split())
     if page.price is None:
-        for el in tree.xpath("//*[contains(@class,'price') or contains(@id,'price')]"):
-            m = _PRICE_TEXT.search(normalize(el.text_content() or ""))
+        for el in tree.xpath("//*[contains(@class,'price') or contains(@id,'price') or contains(@id,'Price')"
+                             " or contains(@class,'Price')]"):
+            text = normalize(el.text_content() or "")
+            m = _PRICE_TEXT.search(text)
             if m:
                 page.price = float(m.group(1).replace(",", ""))
-                sign = normalize(el.text_content()).strip()[:4]
+                rng = _RANGE.search(text[m.start(1):])
+                if rng and rng.start() == 0:  # "¥149.00 - 159.00": SKUs at several prices
+                    hi = float(rng.group(2).replace(",", ""))
+                    page.price_high = hi if hi > page.price else None
+                sign = text.strip()[:4]
                 page.currency = page.currency or next((c for s, c in _CURRENCY_SIGN.items() if s in sign), None)
                 page.found.append("price-element")
+                page.locators.setdefault("price", f"html:{el.tag}[{el.get('id') or el.get('class') or ''}]")
                 break
     for img in tree.xpath("//img[@src]")[:200]:
         src = img.get("src") or ""
@@ -443,7 +570,9 @@ def _finish(page: Page, p: Path) -> Page:
     if not (page.title or page.brand or page.price is not None or page.attributes):
         raise InputError(
             f"page {p}: no product fields found (looked for "
-            + ("title, brand, price and attributes" if page.format != "html" else
+            + ("title, brand, price and attributes); not JSON-LD or item-API JSON either (item/data.item "
+               "with a title or name"
+               if page.format != "html" else
                "JSON-LD Product, OpenGraph product:*, microdata, <title>, 'key: value' lists, <dl> and <table> attributes")
             + ")")
     if not page.attributes:

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..rules import LocatedDict, RuleError, RuleSet, register_validator
+from ..text.normalize import NumeralError, cn_int
 from .ontology import normalize
 
 _DIG = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNIT = {"十": 10, "百": 100, "千": 1000}
-_BIG = {"万": 10_000, "亿": 100_000_000}
+_BIG = {"万": 10_000, "亿": 100_000_000}  # the amount regex's characters; the reading is text.normalize.cn_int
 _CN_CHARS = "".join(_DIG) + "".join(_UNIT) + "".join(_BIG)
 
 # One amount: Arabic (with , and decimals, optional 万/千/w/k) or a run of Chinese numerals,
@@ -49,43 +50,11 @@ class Amount:
 
 
 def _cn_int(s: str) -> tuple[int, int]:
-    """Chinese numeral string -> (value, magnitude of its last unit), with elision: 八百八 = 880."""
-    if all(c in _DIG for c in s):  # digit by digit: 三九九 = 399
-        return int("".join(str(_DIG[c]) for c in s)), 1
-    total = section = 0
-    digit: int | None = None
-    last_unit = 1
-    zero_seen = False
-    for c in s:
-        if c in _DIG:
-            if _DIG[c] == 0:
-                zero_seen = True
-                continue
-            if digit is not None:
-                raise AmountError(f"cannot read {s!r}")
-            digit = _DIG[c]
-        elif c in _UNIT:
-            u = _UNIT[c]
-            section += (digit if digit is not None else 1) * u
-            digit, last_unit, zero_seen = None, u, False
-        elif c in _BIG:
-            u = _BIG[c]
-            if digit is None and section == 0:
-                raise AmountError(f"cannot read {s!r}")  # "万万", "万" alone
-            section += digit or 0
-            total += (section or 1) * u
-            section, digit, last_unit, zero_seen = 0, None, u, False
-        else:
-            raise AmountError(f"cannot read {s!r}")
-    if digit is not None:
-        if last_unit > 1 and not zero_seen:
-            # 八百八 -> 8 x 10, 两万五 -> 5 x 1000, 三千五 -> 5 x 100
-            section += digit * (last_unit // 10)
-            last_unit = last_unit // 10
-        else:
-            section += digit
-            last_unit = 1
-    return total + section, last_unit
+    """Chinese numeral string -> (value, magnitude of its last unit): ``text.normalize.cn_int``."""
+    try:
+        return cn_int(s)
+    except NumeralError as exc:
+        raise AmountError(str(exc)) from None
 
 
 def parse_amount(text: str) -> Amount:

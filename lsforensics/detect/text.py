@@ -47,11 +47,20 @@ def _finding(m: TextMatch, source: str, start: float | None, end: float | None, 
         x["context"] = m.context
     if m.method != "exact":
         x["similarity"] = m.similarity
+    explanation = e.explanation
+    if m.evasions:
+        # Say in words which disguise was undone: the quote alone does not show it.
+        x["evasion"] = m.evasions
+        explanation += (f" 规避写法：“{m.matched}”即“{e.term}”（" + "；".join(n.split(" / ")[0] for n in m.evasions)
+                        + f"）。 / Evasion: '{m.matched}' is '{e.term}' (" + "; ".join(n.split(" / ")[-1] for n in m.evasions)
+                        + ").")
+    if m.gap:
+        x["gap"] = m.gap
     x.update({k: v for k, v in extra.items() if v is not None})
     return Finding(kind=e.kind, source=source, start=None if start is None else round(start, 3),  # type: ignore[arg-type]
                    end=None if end is None else round(end, 3), rule=e.rule, severity=e.severity,  # type: ignore[arg-type]
                    confidence=m.confidence, match=m.method, term=e.term, matched=m.matched, brand=e.brand,
-                   quote=quote, evidence=evidence or [], bbox=bbox, explanation=e.explanation, extra=x)
+                   quote=quote, evidence=evidence or [], bbox=bbox, explanation=explanation, extra=x)
 
 
 def _read(case: Case, path: Path) -> Any:

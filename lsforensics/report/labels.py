@@ -69,6 +69,9 @@ MATCHES: dict[str, tuple[str, str]] = {
     "exact": ("文字完全一致", "exact text match of the rule's term"),
     "pinyin": ("拼音相同、字不同", "same pronunciation (pinyin), different characters: a likely mis-transcription"),
     "fuzzy": ("近似文字匹配", "approximate text match"),
+    "evasion": ("规避写法（插字、叠字、形近或同音字），还原后与规则词一致",
+                "a deliberate disguise (a character inserted, repeated or replaced by a look-alike or "
+                "sound-alike), which undone gives the rule's term"),
     "redecode": ("仅在有偏重解码中听到，已由无偏转写的拼音佐证",
                  "heard only by a biased re-decoding of the audio, corroborated by the pinyin of the unbiased "
                  "transcript at the same time; weaker than a direct transcript match"),

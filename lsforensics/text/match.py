@@ -1,22 +1,34 @@
-"""Find lexicon terms in text: exact, by sound (pinyin), and fuzzy for long phrases.
+"""Find lexicon terms in text: exact, by sound (pinyin), fuzzy for long phrases, and through the
+evasions hosts use on purpose.
 
 Order of evidence, strongest first:
-1. ``exact``: Aho-Corasick over the normalised text (and over its numeral-as-digits form).
-2. ``pinyin``: the same automaton idea over folded syllables (zh/z, ch/c, sh/s, n/l, f/h, -n/-ng),
+1. ``exact``: Aho-Corasick over the normalised text (and over its numeral-as-digits form); a
+   rule's gapped phrases (没有…副作用: the parts in order, a few characters of the same clause
+   apart) and ``patterns`` (regexes over the numeral-as-digits text: 月瘦\\d+斤) count as exact.
+2. ``evasion``: the term found only once a deliberate disguise is undone (``text/evasion.py``): a
+   filler inside it (蓝某扣 -> 兰蔻, 副母作用 -> 副作用), a stutter or split character (不一一不赖赖 ->
+   不依不赖), a near-form or sound-alike character from the variant table, or 某 standing for one of
+   its characters (免某力 -> 免疫力). The finding says which evasion it saw.
+3. ``pinyin``: the same automaton idea over folded syllables (zh/z, ch/c, sh/s, n/l, f/h, -n/-ng),
    for ASR homophones (鋁牌 -> 驴牌). Kept only where the heard span lines up with word boundaries
    (a jieba segmentation that knows the lexicon terms), so 大小相同 never yields 小香.
-3. ``fuzzy``: phrases of 4+ characters aligned with edit distance over syllables, for ASR
+4. ``fuzzy``: phrases of 4+ characters aligned with edit distance over syllables, for ASR
    that garbles a syllable or two (和原版螢幕一樣 -> 和原版一模一样).
 
-A heard span that is itself an everyday word (老化, 小巷: frequent in jieba's dictionary) is never
-a term by sound.
+A heard span that is itself an everyday word (老化, 小巷: frequent in jieba's dictionary), that
+holds another everyday word where a short term has other characters (赠品吗 is not 正品吗), or
+that begins or ends with a particle the term does not have (爱吗 is not 爱马) is never a term by
+sound. A rule with ``boundary: word`` never matches where it cuts an everyday word of a plain
+jieba segmentation (果家 in 如果家里, 假的吧 in 放假的吧).
 
 Context gate: an ambiguous code-word (椰子, 百搭), a rule marked ``needs_context``, and a sound
 match of a short term or of a rarer word fire only when a brand, counterfeit slang, product word
 (or, except for brand code-words, a price) is within ``context_window`` characters; brand
-code-words need their own brand's product categories, and two-syllable slang heard by sound
-(高方 -> 高仿) needs a brand or other slang. Exceptions listed in a rule (第一次 for 第一) veto a
-match inside them.
+code-words need their own brand's product categories, generic style names (云朵包) the brand
+itself or slang, and two-syllable slang heard by sound (高方 -> 高仿) needs a brand or other slang.
+A rule's ``near`` words must be within the window; ``unless_category`` drops a match when a
+product word of that category is within ``category_window`` (医用级 said of a 制氧机). Exceptions
+listed in a rule (第一次 for 第一, or a regex) veto a match inside them.
 """
 
 from __future__ import annotations
@@ -24,26 +36,44 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from dataclasses import dataclass
+from collections import ChainMap
+from dataclasses import dataclass, field
 
 import ahocorasick
 from rapidfuzz import fuzz
 
+from .evasion import EvasionText, undo_evasions
 from .lexicon import Entry, Lexicon
 from .normalize import NormText, is_cjk, normalize, numeric
 from .pinyin import char_pinyin, fold, syllable_similarity, to_pinyin
 
 _SENTENCE_END = re.compile(r"[,.!?;:。，！？；：\n]")
+_CLAUSE_PUNCT = set(",.!?;:。，！？；：、\n")
+_SENTENCE_STOP = "。！？!?\n"
 _FUZZY_MIN_LEN = 4
 # Fuzzy needs more of a short phrase right: 3 of 4 syllables (珍贵品质 -> 专柜品质) but not 2.
 _FUZZY_MIN_SIM = {4: 0.8}
 _FUZZY_DEFAULT_SIM = 0.75
+_FUZZY_MIN_SHARED = 0.6  # a candidate term shares at least this share of its syllables with the sentence
+_BOUNDARY_MAX_LEN = 3  # `boundary: word` is checked for terms up to this long
 _CUT_WORD_FREQ = 30  # a segmented word rarer than this may be cut by a term (jieba oddities)
 _ORDINARY_WORD_FREQ = 100  # a heard span this frequent in jieba's dictionary is never a term by sound
 _COMMON_WORD_FREQ = 50  # a heard span that is a jieba word this frequent is an ordinary word
+_INNER_WORD_FREQ = 20  # a word this frequent inside a short heard span, where the term differs, was said
+_INNER_WORD_MAX_TERM = 3
+_WORD_FREQ = 5  # a dictionary entry this frequent is a word (正品 20, 保真 7), not a rare sound (小棕 0)
+# Particles and function characters: a sound-alike span that starts or ends with one the term does
+# not have is two words, not a disguised term (爱吗 = 爱 + the question particle, not 爱马).
+# Numerals too: 八加一 is a drink's name, not 巴家.
+_FUNCTION_CHARS = set("吗呢吧啊呀嘛哦哈啦了的地得着过和与跟在把被给从对向就都也还又这那哪一二三四五六七八九十两几")
+# A particle or copula inside a heard span where the term has another character: 去是正 is no 祛湿疹.
+_PARTICLES = set("的是了吗呢吧啊呀嘛")
+_PARTICLE_TAIL = set("的了着过地得吗呢吧啊呀嘛")
 # Only code-words and slang are worth matching by sound when they are two syllables long.
 _SHORT_SOUND_KINDS = ("brand_codeword", "counterfeit_slang")
-_METHOD_RANK = {"exact": 0, "fuzzy": 1, "pinyin": 2}
+_METHOD_RANK = {"exact": 0, "evasion": 1, "fuzzy": 2, "pinyin": 3}
+_WILDCARD = "某"
+_STRONG_KINDS = ("brand_mention", "brand_codeword", "counterfeit_slang")  # what counts as context for others  # stands for one character of a term on purpose (免某力 = 免疫力)
 
 
 @dataclass
@@ -54,10 +84,12 @@ class TextMatch:
     start: int
     end: int
     matched: str
-    method: str  # exact | pinyin | fuzzy
+    method: str  # exact | evasion | pinyin | fuzzy
     confidence: float
     context: str | None = None  # the word that satisfied the context gate, if one was needed
     similarity: float = 1.0
+    evasions: list[str] = field(default_factory=list)  # what was undone, in words (method evasion)
+    gap: str | None = None  # the words between the parts of a gapped phrase, as said
 
 
 @dataclass
@@ -70,6 +102,10 @@ class _Hit:
     method: str
     sim: float
     needs_context: bool
+    evasions: list[str] = field(default_factory=list)
+    gap: str | None = None
+    strong: bool = False  # may serve as context for others (exact, or an evasion heard exactly)
+    said_word: bool = False  # a sound-alike that is an everyday word itself: needs the brand or slang
 
 
 class Words:
@@ -78,9 +114,10 @@ class Words:
     The one test of "does a sound match line up with the words" for every matcher by sound (the
     lexicon's here, the material ontology's in ``claims``)."""
 
-    def __init__(self, text: str, tk) -> None:  # noqa: ANN001 - jieba Tokenizer
+    def __init__(self, text: str, tk, skip: frozenset[str] = frozenset()) -> None:  # noqa: ANN001 - jieba
         self.text = text
         self.tk = tk
+        self.skip = skip  # words that never block a term (product words: 椰子鞋 may cut 鞋码)
         self.cuts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
         self.cache: dict[int, list[tuple[int, int, int]]] = {}
 
@@ -92,12 +129,13 @@ class Words:
             a, b = self.cuts[k], self.cuts[min(k + 1, len(self.cuts) - 1)]
             toks, pos = [], a
             for tok in self.tk.cut(self.text[a:b], HMM=False):
-                toks.append((pos, pos + len(tok), int(self.tk.FREQ.get(tok) or 0) if len(tok) > 1 else 0))
+                freq = 0 if len(tok) < 2 or tok in self.skip else int(self.tk.FREQ.get(tok) or 0)
+                toks.append((pos, pos + len(tok), freq))
                 pos += len(tok)
             self.cache[k] = toks
         return self.cache[k]
 
-    def aligned(self, s: int, e: int) -> bool:
+    def aligned(self, s: int, e: int, min_freq: int = _CUT_WORD_FREQ) -> bool:
         """False when [s, e) cuts through a real word of its sentence (大小|相同 for 小相).
 
         Only dictionary words of some frequency count: jieba's dictionary also holds oddities
@@ -109,22 +147,113 @@ class Words:
         for ts, te, freq in self._tokens(k):
             if te <= s or ts >= e:
                 continue
-            if (ts < s or te > e) and freq >= _CUT_WORD_FREQ:
+            if (ts < s or te > e) and freq >= min_freq:
+                # A word that only adds a particle to the term's last character (标的 in 剪标的
+                # 包包, 真的 in 是真的) is jieba's greed, not another word.
+                if ts >= s and set(self.text[e:te]) <= _PARTICLE_TAIL:
+                    continue
                 return False
         return True
 
+    def inner_words(self, s: int, e: int) -> list[tuple[int, int, int]]:
+        """Words of two or more characters lying inside [s, e), with their dictionary frequency."""
+        return [t for t in self._tokens(self._chunk(s)) if t[0] >= s and t[1] <= e and t[1] - t[0] > 1]
 
-def tokenizer(words: list[str]):  # noqa: ANN202 - jieba has no type hints
-    """A jieba tokenizer that keeps each of ``words`` whole (a term is a word: 小香包 is 小香/包)."""
+
+def words_cut(text: str, s: int, e: int) -> str | None:
+    """The words of jieba's own segmentation of ``text`` (its dictionary, no HMM) around the span
+    [s, e), joined by ``|``, when the span cuts one of them in two (小箱|子 for the 小箱 of 小箱子),
+    else None. ASR term recovery asks this of a re-decoded term's place in the record.
+
+    A word counts as cut only when it holds at least two of the span's characters and runs past it
+    (小箱 of 小箱子). A single character shared with a neighbouring word (刻|本 after 一笔衣服刻,
+    堆|版) is a boundary the recogniser guessed on a misheard syllable, as unsure as the term."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    words = jieba.lcut(text, HMM=False)
+    pos, around, cut = 0, [], False
+    for w in words:
+        lo, hi = max(s, pos), min(e, pos + len(w))
+        if hi > lo:
+            around.append(w)
+            cut |= hi - lo >= 2 and (pos < s or pos + len(w) > e)
+        pos += len(w)
+    return "|".join(around) if cut else None
+
+
+def reads_a_particle(text: str, s: int, e: int, term: str) -> str | None:
+    """The words of ``text`` around the span [s, e), joined by ``/``, when one of them lies inside
+    the span, is a modal particle (jieba's tag ``y``: 吗 呢 吧 啊 呀 嘛 啦) and is not part of ``term``,
+    else None. ASR term recovery asks this of a re-decoded term's place in the record: a decoder
+    that heard a question (你们爱吗, "do you love it?") made a grammatical choice among exact
+    homophones, and a code-word (爱马) in its place would leave the sentence without its particle."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    pos, around, particle = 0, [], False
+    for tok in jieba.posseg.lcut(text, HMM=False):
+        w = tok.word
+        if pos < e and pos + len(w) > s:
+            around.append(w)
+            particle |= tok.flag == "y" and s <= pos and pos + len(w) <= e and w not in term
+        pos += len(w)
+    return "/".join(around) if particle else None
+
+
+def tokenizer(words: list[str]):  # noqa: ANN201 - jieba has no type hints
+    """A jieba tokenizer that keeps each of ``words`` whole (a term is a word: 天丝 in 天丝面料)."""
+    return _tokenizers(words, [])[0]
+
+
+def _tokenizers(terms: list[str], product_words: list[str]):  # noqa: ANN202 - jieba has no type hints
+    """A jieba tokenizer that knows the lexicon terms, and a plain one over the same dictionary.
+
+    The first makes 小香包 split as 小香/包 (for sound matches); the second is jieba's own view of
+    the sentence, knowing only the product words (托特包) beyond its dictionary, the one that says
+    如果家里 is 如果/家里 (for ``boundary: word`` rules). They share one dictionary: the plain one
+    sees the terms' original frequencies through a ChainMap.
+    """
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tk = jieba.Tokenizer()
     tk.initialize()
-    for w in words:
+    original: dict[str, int] = {}
+    products = set(product_words)
+    for w in sorted(set(terms) | products):
+        if w not in products:
+            original[w] = int(tk.FREQ.get(w) or 0)
         # Lexicon terms are words: 小香包 must split as 小香/包, not 小/香包.
-        tk.add_word(w, freq=max(tk.FREQ.get(w) or 0, 3000))
-    return tk
+        tk.add_word(w, freq=max(int(tk.FREQ.get(w) or 0), 3000))
+    plain = jieba.Tokenizer()
+    plain.FREQ = ChainMap(original, tk.FREQ)
+    plain.total = tk.total
+    plain.initialized = True
+    return tk, plain
+
+
+class _CodeTable(dict):
+    """``str.translate`` table from a character to its syllable code, computed on first sight."""
+
+    def __init__(self, codes: dict[str, str]):
+        super().__init__()
+        self.codes = codes
+
+    def __missing__(self, o: int) -> str:
+        syl = char_pinyin(chr(o))[0]
+        c = self[o] = self.codes.get(fold(syl), "\x01") if syl else "\x00"
+        return c
+
+
+def _automaton(keys: dict[str, object]) -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    for k, v in keys.items():
+        a.add_word(k, (k, v))
+    if len(a):
+        a.make_automaton()
+    return a
 
 
 class Matcher:
@@ -133,21 +262,33 @@ class Matcher:
     def __init__(self, lex: Lexicon):
         self.lex = lex
         self.window = lex.context_window
-        self._exact = ahocorasick.Automaton()
-        self._exact_num = ahocorasick.Automaton()
         self._syl_code: dict[str, str] = {}
-        self._pinyin = ahocorasick.Automaton()
+        self._char_code = _CodeTable(self._syl_code)  # ord -> code, filled lazily once the codes are fixed
         self._fuzzy: list[tuple[Entry, list[str], str]] = []
         exact_keys: dict[str, list[Entry]] = {}
         num_keys: dict[str, list[Entry]] = {}
+        masked_keys: dict[str, list[tuple[Entry, int]]] = {}
         py_keys: dict[str, list[tuple[Entry, list[str]]]] = {}
+        ev_py_keys: dict[str, list[tuple[Entry, list[str]]]] = {}
+        part_keys: dict[str, list[tuple[Entry, int]]] = {}
+        self._patterns = [e for e in lex.entries if e.pattern is not None]
         for e in lex.entries:
+            if e.parts:
+                for i, p in enumerate(e.parts):
+                    part_keys.setdefault(p, []).append((e, i))
+                continue
+            if e.pattern is not None:
+                continue
             exact_keys.setdefault(e.key, []).append(e)
             nk = numeric(normalize(e.key)).text
             if nk != e.key:
                 num_keys.setdefault(nk, []).append(e)
-            if e.exact_only or not e.is_cjk or len(e.key) < 2:
+            if not e.is_cjk or len(e.key) < 2:
                 continue
+            if e.evasions and len(e.key) >= 3 and all(is_cjk(c) for c in e.key):
+                # Inside the term only: 某 at its edge is 某 + the next word (专柜某猫 is no 专柜级).
+                for i in range(1, len(e.key) - 1):
+                    masked_keys.setdefault(e.key[:i] + _WILDCARD + e.key[i + 1:], []).append((e, i))
             syl = to_pinyin(e.key)
             plain = char_pinyin(e.key)
             if any(s is None for s in syl) or any(s is None for s in plain):
@@ -155,6 +296,10 @@ class Matcher:
             # Candidates are found on per-character readings (fast, same on both sides);
             # the similarity is then graded on the phrase-aware readings.
             code = self._encode(plain)  # type: ignore[arg-type]
+            if e.evasions:
+                ev_py_keys.setdefault(code, []).append((e, syl))  # type: ignore[arg-type]
+            if e.exact_only:
+                continue
             py_keys.setdefault(code, []).append((e, syl))  # type: ignore[arg-type]
             if len(e.key) >= _FUZZY_MIN_LEN:
                 self._fuzzy.append((e, syl, code))  # type: ignore[arg-type]
@@ -163,30 +308,45 @@ class Matcher:
             self._exceptions.add_word(ex, ex)
         if len(self._exceptions):
             self._exceptions.make_automaton()
-        self._fuzzy_index: dict[str, list[int]] = {}
+        self._has_exception_patterns = any(e.exception_patterns for e in lex.entries)
+        # Fuzzy candidates: a term shares at least one pair of adjacent syllables with the sentence
+        # (one garbled syllable in four leaves an intact pair) and >= 60% of its distinct syllables.
+        self._fuzzy_pairs: dict[str, list[int]] = {}
+        self._fuzzy_sets: list[frozenset[str]] = []
+        self._fuzzy_need: list[int] = []
         for i, (_e, _syl, code) in enumerate(self._fuzzy):
-            for c in set(code):
-                self._fuzzy_index.setdefault(c, []).append(i)
-        for k, v in exact_keys.items():
-            self._exact.add_word(k, (k, v))
-        for k, v in num_keys.items():
-            self._exact_num.add_word(k, (k, v))
-        for k, v in py_keys.items():
-            self._pinyin.add_word(k, (k, v))
-        for a in (self._exact, self._exact_num, self._pinyin):
-            if len(a):
-                a.make_automaton()
+            distinct = set(code)
+            self._fuzzy_sets.append(frozenset(distinct))
+            self._fuzzy_need.append(-(-len(distinct) * int(_FUZZY_MIN_SHARED * 10) // 10))  # ceil(0.6 n)
+            for pair in {code[k:k + 2] for k in range(len(code) - 1)}:
+                self._fuzzy_pairs.setdefault(pair, []).append(i)
+        self._exact = _automaton(exact_keys)  # type: ignore[arg-type]
+        self._exact_num = _automaton(num_keys)  # type: ignore[arg-type]
+        self._masked = _automaton(masked_keys)  # type: ignore[arg-type]
+        self._pinyin = _automaton(py_keys)  # type: ignore[arg-type]
+        self._ev_pinyin = _automaton(ev_py_keys)  # type: ignore[arg-type]
+        self._parts = _automaton(part_keys)  # type: ignore[arg-type]
+        self._variants = lex.variants
+        self._max_key = max((len(e.key) for e in lex.entries if e.plain), default=1)
+        v = lex.variants
+        alts = [re.escape(f) for f in sorted(v.fillers, key=len, reverse=True)] + [re.escape(c) for c in v.chars]
+        if v.stutter:
+            alts.append(r"([\u3400-\u9fff])\1")
+        self._evasion_re = re.compile("|".join(alts) or r"(?!)")
         # Context words: product words per category.
-        self._ctx = ahocorasick.Automaton()
         ctx: dict[str, set[str]] = {}
         for cat, words in lex.categories.items():
             for w in words:
                 ctx.setdefault(w, set()).add(cat)
-        for w, cats in ctx.items():
-            self._ctx.add_word(w, (w, frozenset(cats)))
-        if len(self._ctx):
-            self._ctx.make_automaton()
-        self._tk = tokenizer(sorted({e.key for e in lex.entries if e.is_cjk} | set(ctx)))
+        self._ctx = _automaton({w: frozenset(c) for w, c in ctx.items()})
+        claim: dict[str, set[str]] = {}
+        for cat, words in lex.claim_categories.items():
+            for w in words:
+                claim.setdefault(w, set()).add(cat)
+        self._claim_ctx = _automaton({w: frozenset(c) for w, c in claim.items()})
+        terms = {e.key for e in lex.entries if e.is_cjk and e.plain} | {p for e in lex.entries for p in e.parts}
+        self._tk, self._plain_tk = _tokenizers(sorted(terms), sorted(ctx))
+        self._product_words = frozenset(ctx)
 
     # -- helpers ----------------------------------------------------------------------------
     def _encode(self, syllables: list[str]) -> str:
@@ -198,8 +358,14 @@ class Matcher:
             out.append(self._syl_code[f])
         return "".join(out)
 
-    def _encode_text(self, syl: list[str | None]) -> str:
-        return "".join(self._syl_code.get(fold(s), "\x01") if s else "\x00" for s in syl)
+    def _code_text(self, text: str) -> str:
+        """The syllable code of each character (per-character readings, as the lexicon side):
+        "\x00" for a character without a reading, "\x01" for a syllable no term has."""
+        return text.translate(self._char_code)
+
+    def _may_evade(self, text: str) -> bool:
+        """Cheap test before building the evasion text: a filler, a variant character or a repeat."""
+        return bool(self._evasion_re.search(text))
 
     def word_freq(self, word: str) -> int:
         return int(self._tk.FREQ.get(word) or 0)
@@ -219,12 +385,25 @@ class Matcher:
             return []
         nn = numeric(nt)
         words = Words(nt.text, self._tk)
+        plain_words = Words(nt.text, self._plain_tk, self._product_words)
         hits = self._exact_hits(nt, nn)
-        coded = self._encode_text(char_pinyin(nt.text))
+        hits += self._gapped_hits(nt)
+        hits += self._pattern_hits(nt, nn)
+        hits += self._masked_hits(nt)
+        coded = self._code_text(nt.text)
         hits += self._pinyin_hits(nt, coded, words, hits)
+        if self._may_evade(nt.text):
+            ev = undo_evasions(nt.text, self._variants)
+            if ev.changed:
+                hits += self._evasion_hits(nt, ev, hits)
         hits += self._fuzzy_hits(nt, coded, words, hits)
         hits = [h for h in hits if source is None or h.entry.sources is None or source in h.entry.sources]
         hits = self._drop_exceptions(nt, nn, hits)
+        # boundary: word, for short contiguous terms (a gapped phrase's edges are its own: 绝不…反弹;
+        # a term of four or more characters does not hide inside an everyday word).
+        hits = [h for h in hits if not h.entry.boundary or not h.entry.plain or not h.entry.is_cjk
+                or len(h.entry.key) > _BOUNDARY_MAX_LEN or h.method not in ("exact", "evasion")
+                or plain_words.aligned(h.s, h.e)]
         hits = self._dedupe(hits)
         if gate_span is not None:
             for h in hits:
@@ -246,7 +425,64 @@ class Matcher:
                 # Layer-1 offsets for context and segmentation; numeric-layer hits map via the original.
                 ls, le = (s, e) if layer is nt else _to_layer(nt, os_, oe)
                 for en in entries:
-                    out.append(_Hit(en, ls, le, os_, oe, "exact", 1.0, en.ambiguous or en.needs_context))
+                    need = en.ambiguous or en.needs_context
+                    out.append(_Hit(en, ls, le, os_, oe, "exact", 1.0, need, strong=not need))
+        return out
+
+    def _gapped_hits(self, nt: NormText) -> list[_Hit]:
+        """Gapped phrases: every part in order, each within ``max_gap`` characters of the last,
+        with no clause punctuation in between (没有任何的副作用 for 没有…副作用)."""
+        if not len(self._parts):
+            return []
+        text = nt.text
+        found: dict[int, tuple[Entry, dict[int, list[tuple[int, int]]]]] = {}
+        for end, (key, items) in self._parts.iter(text):
+            s = end - len(key) + 1
+            for en, i in items:
+                found.setdefault(id(en), (en, {}))[1].setdefault(i, []).append((s, end + 1))
+        out: list[_Hit] = []
+        for en, by_part in found.values():
+            if len(by_part) < len(en.parts):
+                continue
+            for s0, e0 in by_part[0]:
+                e, gaps = e0, []
+                for i in range(1, len(en.parts)):
+                    nxt = next(((ps, pe) for ps, pe in by_part[i] if e <= ps <= e + en.max_gap
+                                and not any(c in _CLAUSE_PUNCT for c in text[e:ps])), None)
+                    if nxt is None:
+                        break
+                    gaps.append(text[e:nxt[0]])
+                    e = nxt[1]
+                else:
+                    os_, oe = nt.span(s0, e)
+                    gap = "…".join(g for g in gaps if g) or None
+                    need = en.ambiguous or en.needs_context
+                    out.append(_Hit(en, s0, e, os_, oe, "exact", 1.0, need, gap=gap, strong=not need))
+        return out
+
+    def _pattern_hits(self, nt: NormText, nn: NormText) -> list[_Hit]:
+        out: list[_Hit] = []
+        for en in self._patterns:
+            for m in en.pattern.finditer(nn.text):  # type: ignore[union-attr]
+                if m.end() <= m.start():
+                    continue
+                os_, oe = nn.span(m.start(), m.end())
+                s, e = _to_layer(nt, os_, oe)
+                need = en.ambiguous or en.needs_context
+                out.append(_Hit(en, s, e, os_, oe, "exact", 1.0, need, strong=not need))
+        return out
+
+    def _masked_hits(self, nt: NormText) -> list[_Hit]:
+        """某 standing for one character of a term (免某力 for 免疫力, 某东 style)."""
+        if _WILDCARD not in nt.text or not len(self._masked):
+            return []
+        out: list[_Hit] = []
+        for end, (key, items) in self._masked.iter(nt.text):
+            s, e = end - len(key) + 1, end + 1
+            os_, oe = nt.span(s, e)
+            for en, i in items:
+                note = f"用“{_WILDCARD}”代替“{en.key[i]}” / '{_WILDCARD}' written in place of '{en.key[i]}'"
+                out.append(_Hit(en, s, e, os_, oe, "evasion", 1.0, en.ambiguous or en.needs_context, [note]))
         return out
 
     @staticmethod
@@ -256,6 +492,23 @@ class Matcher:
             return False
         return not (key[-1].isascii() and key[-1].isalnum() and e < len(text) and text[e].isascii()
                     and text[e].isalnum())
+
+    def _said_other_word(self, heard: str, term: str, words: Words, s: int) -> bool:
+        """A short sound match whose heard span holds an everyday word where the term has another
+        word (赠品吗 for 正品吗, 保证吗 for 保真吗), or starts/ends with a particle the term lacks
+        (爱吗 for 爱马): the speaker said those words, not the term."""
+        if (heard[0] != term[0] and heard[0] in _FUNCTION_CHARS) or (heard[-1] != term[-1] and heard[-1] in _FUNCTION_CHARS):
+            return True
+        if len(heard) == len(term) and any(h != t and h in _PARTICLES for h, t in zip(heard[1:-1], term[1:-1], strict=True)):
+            return True
+        if len(term) > _INNER_WORD_MAX_TERM or len(heard) != len(term):
+            return False
+        for ws, we, freq in words.inner_words(s, s + len(heard)):
+            said, meant = heard[ws - s:we - s], term[ws - s:we - s]
+            # One word for another (赠品 for 正品), not a common word for a rare sound (小宗 for 小棕).
+            if freq >= _INNER_WORD_FREQ and said != meant and int(self._plain_tk.FREQ.get(meant) or 0) >= _WORD_FREQ:
+                return True
+        return False
 
     def _pinyin_hits(self, nt: NormText, coded: str, words: Words, exact: list[_Hit]) -> list[_Hit]:
         if not len(self._pinyin):
@@ -278,48 +531,136 @@ class Matcher:
             common = len(heard) <= 2 or freq >= _COMMON_WORD_FREQ
             os_, oe = nt.span(s, e)
             for en, term_syl in todo:
+                if self._said_other_word(heard, en.key, words, s):
+                    continue
                 sim = syllable_similarity(heard_syl, term_syl)
                 # A brand name heard only by sound (凡是这 ~ 范思哲) needs its brand's context.
                 gate = en.ambiguous or en.needs_context or common or en.kind == "brand_mention"
-                out.append(_Hit(en, s, e, os_, oe, "pinyin", sim, gate))
+                hit = _Hit(en, s, e, os_, oe, "pinyin", sim, gate)
+                # A two-syllable twin that is a word itself (保驾 ~ 宝家) was probably said as that
+                # word: only the brand or slang nearby makes it the code-word, not a product word.
+                hit.said_word = len(heard) <= 2 and freq >= _INNER_WORD_FREQ
+                out.append(hit)
+        return out
+
+    def _evasion_hits(self, nt: NormText, ev: EvasionText, prior: list[_Hit]) -> list[_Hit]:
+        """Terms found in the evasion text across a change (a filler, stutter or variant inside).
+
+        By sound too (没有一来 ~ 没有依赖 once 某 is out), but a term that is never matched by sound
+        (a short brand name) only when a filler was inserted inside it: 蓝某扣 is a deliberate 兰蔻.
+        """
+        out: list[_Hit] = []
+        seen = {(h.os, h.oe, h.entry.term) for h in prior}
+        ev_words = Words(ev.text, self._tk)
+
+        def add(en: Entry, s: int, e: int, how: str, sim: float, need: bool) -> None:
+            if not en.evasions or not ev.evasions(s, e):
+                return
+            if e - s <= 2 and not ev.inserted_filler(s, e) and not any(ev.replaced[s:e]):
+                return  # 宝宝家 is a doubled noun (宝宝), not a stuttered 宝家
+            ns, ne = ev.span(s, e)
+            os_, oe = nt.span(ns, ne)
+            if (os_, oe, en.term) in seen:
+                return
+            seen.add((os_, oe, en.term))
+            notes = ev.evasions(s, e) + ([f"听起来像“{en.key}” / sounds like '{en.key}'"] if how == "pinyin" else [])
+            out.append(_Hit(en, ns, ne, os_, oe, "evasion", sim, need, notes, strong=not need and sim >= 1.0))
+
+        # Only around a change: a removed character sits before text[i], a replaced one at text[i].
+        removed_at = [i for i, r in enumerate(ev.removed) if r]
+        replaced_at = [i for i, r in enumerate(ev.replaced) if r is not None]
+
+        def across(s: int, e: int) -> bool:
+            return (bisect.bisect_right(removed_at, s) < bisect.bisect_left(removed_at, e)
+                    or bisect.bisect_left(replaced_at, s) < bisect.bisect_left(replaced_at, e))
+
+        coded = self._code_text(ev.text) if len(self._ev_pinyin) else ""
+        for w0, w1 in _windows(sorted(removed_at + replaced_at), len(ev.text), self._max_key):
+            for end, (key, entries) in self._exact.iter(ev.text[w0:w1]) if len(self._exact) else ():
+                s, e = w0 + end - len(key) + 1, w0 + end + 1
+                if not across(s, e) or any(not is_cjk(c) for c in key) or not ev_words.aligned(s, e):
+                    continue
+                short_filler = len(key) <= 2 and ev.inserted_filler(s, e)
+                for en in entries:
+                    # 某 + a noun is ordinary talk (果某家 may be 果 + 某家): a two-character term with a
+                    # filler inside needs context (a look-alike character, 蕞好, does not).
+                    add(en, s, e, "exact", 1.0, en.ambiguous or en.needs_context or short_filler)
+            for end, (code, items) in self._ev_pinyin.iter(coded[w0:w1]) if coded else ():
+                s, e = w0 + end - len(code) + 1, w0 + end + 1
+                heard = ev.text[s:e]
+                if not across(s, e) or not all(is_cjk(c) for c in heard) or not ev_words.aligned(s, e):
+                    continue
+                if self.word_freq(heard) >= _ORDINARY_WORD_FREQ:
+                    continue  # 国什么家 disguises 国家, an everyday word, not 果家 that sounds like it
+                filler = ev.inserted_filler(s, e)
+                heard_syl = [x for x in to_pinyin(heard) if x]
+                for en, term_syl in items:
+                    if heard == en.key or (en.exact_only and not filler) or (len(heard) <= 2 and not filler):
+                        continue
+                    if self._said_other_word(heard, en.key, ev_words, s):
+                        continue
+                    sim = syllable_similarity(heard_syl, term_syl)
+                    # A deliberate filler inside an exact sound is strong evidence; otherwise the usual gate.
+                    need = en.ambiguous or en.needs_context or not (filler and sim >= 1.0) and (
+                        len(heard) <= 2 or en.kind == "brand_mention")
+                    add(en, s, e, "pinyin", sim, need)
         return out
 
     def _fuzzy_hits(self, nt: NormText, coded: str, words: Words, prior: list[_Hit]) -> list[_Hit]:
         if not self._fuzzy:
             return []
-        covered: dict[int, list[int]] = {}
-        for h in prior:
-            covered.setdefault(h.s, []).append(h.e)
+        spans = sorted((h.s, h.e) for h in prior)
+        starts = [sp[0] for sp in spans]
         out: list[_Hit] = []
         cuts = words.cuts
+        pairs, fsets, needs = self._fuzzy_pairs, self._fuzzy_sets, self._fuzzy_need
         for k in range(len(cuts) - 1):
             a, b = cuts[k], cuts[k + 1]
             if b - a < _FUZZY_MIN_LEN - 1:
                 continue
             chunk_code = coded[a:b]
-            # Inverted index: only terms sharing >= 60% of their syllables with the sentence.
-            counts: dict[int, int] = {}
-            for c in set(chunk_code):
-                for i in self._fuzzy_index.get(c, ()):
-                    counts[i] = counts.get(i, 0) + 1
-            for i, n in counts.items():
-                en, term_syl, code = self._fuzzy[i]
-                if n < 0.6 * len(set(code)):
+            present = set(chunk_code)
+            local = spans[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)]
+            cands: set[int] = set()
+            for k2 in range(len(chunk_code) - 1):
+                lst = pairs.get(chunk_code[k2:k2 + 2])
+                if lst:
+                    cands.update(lst)
+            for i in cands:
+                if len(fsets[i] & present) < needs[i]:
                     continue
+                en, term_syl, code = self._fuzzy[i]
                 al = fuzz.partial_ratio_alignment(code, chunk_code, score_cutoff=60)
                 if al is None:
                     continue
                 s, e = a + al.dest_start, a + al.dest_end
                 if e - s < len(code) - 2:
                     continue
-                if any(cs <= s and e <= ce for cs in range(max(0, s - 40), s + 1) for ce in covered.get(cs, ())):
+                if any(cs <= s and e <= ce for cs, ce in local):
                     continue  # already found (exactly or by sound) as a whole
-                heard = nt.text[s:e]
-                sim = syllable_similarity([x for x in to_pinyin(heard) if x], term_syl)
-                same_chars = sum(1 for c in set(en.key) if c in heard) / len(set(en.key))
-                if (sim < _FUZZY_MIN_SIM.get(len(en.key), _FUZZY_DEFAULT_SIM) or same_chars < 0.5
-                        or not words.aligned(s, e)):
+                # The alignment's edges are approximate: take the best of it and its one-character
+                # neighbours that lines up with word boundaries (一笔衣服刻|本 for 一比一复刻).
+                best = None
+                min_sim = _FUZZY_MIN_SIM.get(len(en.key), _FUZZY_DEFAULT_SIM)
+                key_chars = set(en.key)
+                for ds, de in ((0, 0), (0, -1), (1, 0), (0, 1), (-1, 0)):
+                    cs, ce = s + ds, e + de
+                    if cs < a or ce > b or ce - cs < len(code) - 2:
+                        continue
+                    heard = nt.text[cs:ce]
+                    if sum(1 for c in key_chars if c in heard) < 0.5 * len(key_chars):
+                        continue
+                    sim = syllable_similarity([x for x in to_pinyin(heard) if x], term_syl)
+                    # Segmenting the sentence is the slow part: only for a span that sounds right.
+                    if sim >= min_sim and (best is None or sim > best[2]) and words.aligned(cs, ce):
+                        best = (cs, ce, sim)
+                        if (ds, de) == (0, 0):
+                            break  # the alignment itself holds: no need for its neighbours
+                if best is None:
                     continue
+                s, e, sim = best
+                if nt.text[s:e] in en.key:
+                    continue  # a piece of the term (原装正品 of 原装正品级) is what was said, not the term
                 os_, oe = nt.span(s, e)
                 # A garbled four-syllable phrase (珍贵品质的回忆) is only a term with context.
                 gate = en.ambiguous or en.needs_context or len(en.key) < 5
@@ -327,17 +668,27 @@ class Matcher:
         return out
 
     def _drop_exceptions(self, nt: NormText, nn: NormText, hits: list[_Hit]) -> list[_Hit]:
-        """Drop hits that lie inside one of their rule's innocent phrases (第一 in 第一次)."""
-        if not len(self._exceptions):
+        """Drop hits that lie inside one of their rule's innocent phrases (第一 in 第一次) or regexes."""
+        if not len(self._exceptions) and not self._has_exception_patterns:
             return hits
         spans: dict[str, list[tuple[int, int]]] = {}
-        for layer in (nt, nn):
-            for end, key in self._exceptions.iter(layer.text):
-                spans.setdefault(key, []).append(layer.span(end - len(key) + 1, end + 1))
-        if not spans:
-            return hits
+        if len(self._exceptions):
+            for layer in (nt, nn):
+                for end, key in self._exceptions.iter(layer.text):
+                    spans.setdefault(key, []).append(layer.span(end - len(key) + 1, end + 1))
+        pattern_spans: dict[int, list[tuple[int, int]]] = {}
+
+        def inside_pattern(h: _Hit) -> bool:
+            for p in h.entry.exception_patterns:
+                if id(p) not in pattern_spans:  # both layers, like the phrases: 第一 and 第1
+                    pattern_spans[id(p)] = [layer.span(m.start(), m.end()) for layer in (nt, nn)
+                                            for m in p.finditer(layer.text) if m.end() > m.start()]
+                if any(xs <= h.os and h.oe <= xe for xs, xe in pattern_spans[id(p)]):
+                    return True
+            return False
+
         return [h for h in hits if not any(xs <= h.os and h.oe <= xe for ex in h.entry.exceptions
-                                           for xs, xe in spans.get(ex, ()))]
+                                           for xs, xe in spans.get(ex, ())) and not inside_pattern(h)]
 
     @staticmethod
     def _dedupe(hits: list[_Hit]) -> list[_Hit]:
@@ -376,48 +727,109 @@ class Matcher:
                     kept_at.setdefault((h.entry.kind, i), []).append(h)
         return kept
 
+    def _near(self, nt: NormText, h: _Hit, words: tuple[str, ...], window: int) -> str | None:
+        lo, hi = max(0, h.s - window), min(len(nt.text), h.e + window)
+        around = nt.text[lo:h.s] + "\x00" + nt.text[h.e:hi]
+        return next((w for w in words if w in around), None)
+
+    @staticmethod
+    def _negated(nt: NormText, h: _Hit, window: int = 24) -> bool:
+        """A negation word of the rule earlier in the same clause (at most ``window`` characters):
+        没有办法说直接让你看到立竿见影的感觉 denies the claim."""
+        lo = max(0, h.s - window)
+        before = nt.text[lo:h.s]
+        cut = max((before.rfind(c) for c in _CLAUSE_PUNCT), default=-1) + 1
+        # The negation may run into the term (不能 before 能治): it must start before the term.
+        span = nt.text[lo + cut:h.e]
+        head = h.s - lo - cut
+        return any(0 <= span.find(w) < head for w in h.entry.negated_by)
+
+    def _category_in_play(self, nt: NormText, h: _Hit, cats: tuple[str, ...]) -> str | None:
+        """A product word of one of ``cats`` within ``category_window`` of the hit (the product in play)."""
+        if not len(self._claim_ctx):
+            return None
+        w = self.lex.category_window
+        lo = max(0, h.s - w)
+        for _end, (word, wcats) in self._claim_ctx.iter(nt.text[lo:h.e + w]):
+            if wcats & set(cats):
+                return word
+        return None
+
     def _gate(self, nt: NormText, nn: NormText, words: Words, hits: list[_Hit]) -> list[TextMatch]:
-        strong = [h for h in hits if h.method == "exact" and not h.needs_context
-                  and h.entry.kind in ("brand_mention", "brand_codeword", "counterfeit_slang")]
-        prices: list[tuple[int, int, str]] | None = None
-        out: list[TextMatch] = []
-        w = self.window
-        for h in hits:
-            ctx_word: str | None = None
-            if h.needs_context:
-                # A brand code-word needs context that fits its brand: the brand itself, its product
-                # categories, or counterfeit slang. A price alone does not make 椰子 a sneaker.
-                branded = h.entry.kind == "brand_codeword"
-                lo, hi = h.s - w, h.e + w
-                for k in strong:
-                    if k is h or not (k.e > lo and k.s < hi and (k.e <= h.s or k.s >= h.e)):
-                        continue
-                    if branded and k.entry.kind != "counterfeit_slang" and k.entry.brand != h.entry.brand:
-                        continue
-                    ctx_word = nt.text[k.s:k.e]
-                    break
-                # Two-syllable slang heard by sound (高防 ~ 高仿, 对半 ~ 对版) needs a brand or
-                # other slang nearby: a product word is too common around ordinary words.
-                strong_only = h.method == "pinyin" and len(h.entry.key) <= 2 and h.entry.kind == "counterfeit_slang"
-                if ctx_word is None and not strong_only:
-                    for ps, pe, word, cats in self._products(nt, words, max(0, lo), hi):
-                        if pe > lo and ps < hi and (pe <= h.s or ps >= h.e):
-                            if branded and h.entry.categories and not (cats & set(h.entry.categories)):
-                                continue
-                            ctx_word = word
-                            break
-                if ctx_word is None and not branded and not strong_only:
-                    if prices is None:
-                        prices = self._prices(nt, nn)
-                    for ps, pe, word in prices:
-                        if pe > lo and ps < hi and (pe <= h.s or ps >= h.e):
-                            ctx_word = word
-                            break
-                if ctx_word is None:
+        """Keep the hits whose context holds. Two rounds: an exact code-word that passed its own
+        gate (老花 next to 包) is then context for its neighbours (兌版 ~ 对版 in 细节全部兌版，老花包)."""
+        strong = [h for h in hits if h.strong and h.entry.kind in _STRONG_KINDS]
+        prices: list[tuple[int, int, str]] = []
+        kept: dict[int, str | None] = {}
+        for _round in range(2):
+            grew = False
+            for h in hits:
+                if id(h) in kept:
                     continue
-            out.append(self._to_match(nt, h, ctx_word))
+                ok, ctx_word = self._context(nt, nn, words, h, strong, prices)
+                if ok:
+                    kept[id(h)] = ctx_word
+                    if h.method == "exact" and h.entry.kind in _STRONG_KINDS and not h.strong:
+                        strong.append(h)
+                        grew = True
+            if not grew:
+                break
+        out = [self._to_match(nt, h, kept[id(h)]) for h in hits if id(h) in kept]
         out.sort(key=lambda m: (m.start, m.end))
         return out
+
+    def _context(self, nt: NormText, nn: NormText, words: Words, h: _Hit, strong: list[_Hit],
+                 prices: list[tuple[int, int, str]]) -> tuple[bool, str | None]:
+        """Whether ``h`` stands, and the word that gave it context (if it needed one)."""
+        w = self.window
+        ctx_word: str | None = None
+        if h.entry.unless_category and self._category_in_play(nt, h, h.entry.unless_category):
+            return False, None  # 医用级 said of a registered medical device, 药效 of a drug
+        if h.entry.negated_by and self._negated(nt, h):
+            return False, None  # 不能治疗, 没有办法立竿见影: the claim is denied, not made
+        if h.entry.near:
+            ctx_word = self._near(nt, h, h.entry.near, w)
+            if ctx_word is None:
+                return False, None
+        if not h.needs_context or ctx_word is not None:
+            return True, ctx_word
+        # A brand code-word needs context that fits its brand: the brand itself, its product
+        # categories, or counterfeit slang. A price alone does not make 椰子 a sneaker.
+        branded = h.entry.kind == "brand_codeword"
+        lo, hi = h.s - w, h.e + w
+        if h.method != "exact" and len(h.entry.key) <= 2:
+            # A two-syllable sound-alike (保驾 ~ 宝家) takes its context from its own sentence only.
+            text = nt.text
+            lo = max(lo, max((text.rfind(c, 0, h.s) for c in _SENTENCE_STOP), default=-1) + 1)
+            ends = [i for i in (text.find(c, h.e) for c in _SENTENCE_STOP) if i >= 0]
+            hi = min(hi, min(ends, default=len(text)))
+        for k in strong:
+            if k is h or not (k.e > lo and k.s < hi and (k.e <= h.s or k.s >= h.e)):
+                continue
+            if branded and k.entry.kind != "counterfeit_slang" and k.entry.brand != h.entry.brand:
+                continue
+            if h.entry.context_kinds and k.entry.kind not in h.entry.context_kinds:
+                continue
+            return True, nt.text[k.s:k.e]
+        # Two-syllable slang heard by sound (高防 ~ 高仿, 对半 ~ 对版) needs a brand or other
+        # slang nearby: a product word is too common around ordinary words. So does a rule with
+        # `context: counterfeit` and a generic style name (云朵包): it is a product word itself.
+        if (h.method == "pinyin" and len(h.entry.key) <= 2 and h.entry.kind == "counterfeit_slang"
+                or h.entry.context_kinds or h.said_word):
+            return False, None
+        for ps, pe, word, cats in self._products(nt, words, max(0, lo), hi):
+            if pe > lo and ps < hi and (pe <= h.s or ps >= h.e):
+                if branded and h.entry.categories and not (cats & set(h.entry.categories)):
+                    continue
+                return True, word
+        if branded:
+            return False, None
+        if not prices:
+            prices.extend(self._prices(nt, nn) or [(-1, -1, "")])
+        for ps, pe, word in prices:
+            if pe > lo and ps < hi and (pe <= h.s or ps >= h.e) and word:
+                return True, word
+        return False, None
 
     def _products(self, nt: NormText, words: Words, lo: int, hi: int) -> list[tuple[int, int, str, frozenset[str]]]:
         """Product words in nt.text[lo:hi] that stand as words of their own (包邮 is not 包, 表情 is not 表)."""
@@ -446,14 +858,31 @@ class Matcher:
             conf = 0.95 if not h.needs_context else 0.8
             if h.entry.kind == "brand_mention":
                 conf = self.lex.mention_confidence
+        elif h.method == "evasion":
+            # A disguise undone: as strong as an exact match when the letters are the term's,
+            # weaker when the term was also only heard by sound.
+            conf = 0.9 * h.sim - (0.05 if h.needs_context else 0.0)
         elif h.method == "pinyin":
             conf = 0.5 + 0.4 * h.sim - (0.05 if h.needs_context else 0.0)
         else:
             conf = 0.4 + 0.4 * h.sim
         return TextMatch(h.entry, h.os, h.oe, nt.original[h.os:h.oe], h.method, round(min(conf, 1.0), 3), ctx_word,
-                         round(h.sim, 3))
+                         round(h.sim, 3), list(h.evasions), h.gap)
+
+
+def _windows(points: list[int], n: int, reach: int) -> list[tuple[int, int]]:
+    """Merged [start, end) windows of ``reach`` characters either side of each point."""
+    out: list[tuple[int, int]] = []
+    for p in points:
+        a, b = max(0, p - reach), min(n, p + reach + 1)
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def _to_layer(nt: NormText, os_: int, oe: int) -> tuple[int, int]:
     """Layer-1 offsets covering original [os_, oe)."""
     return bisect.bisect_left(nt.index, os_), bisect.bisect_left(nt.index, oe)
+

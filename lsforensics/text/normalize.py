@@ -11,6 +11,11 @@ Two layers:
 - ``normalize`` -> NFKC, lower case, OpenCC t2s, dodge separators removed (``NormText``).
 - ``numeric`` -> the same with Chinese numerals turned into digits ("三百九" -> "390"), used for
   a second exact pass and by price parsing.
+
+This module is the project's one Chinese-text core for the other packages too: ``to_simplified``
+(OpenCC t2s for the ASR output), ``plain`` (NFKC + t2s keeping offsets, for claims and pages) and
+``cn_int`` / ``cn_numeral_value`` / ``cn_small_int`` (Chinese numerals for prices, percentages,
+karats and the numeric layer). Pinyin closeness lives beside it in ``text/pinyin.py``.
 """
 
 from __future__ import annotations
@@ -25,10 +30,18 @@ from dataclasses import dataclass
 _DODGE = set(" \t\r\n\u3000.·•・*-_/\\|~`'\"^+=#@&、…")
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 _MAX_DODGE_RUN = 3
+_DODGE_RUN = re.compile("[" + re.escape("".join(sorted(_DODGE))) + "]+")
+_ZERO_WIDTH_RE = re.compile("[" + "".join(sorted(_ZERO_WIDTH)) + "]")
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000}
+# The numeric layer turns only these into digits; prices also read 幺 (1, said for clarity) and 俩 (2).
 _NUMERAL_RUN = re.compile(f"[{''.join(_CN_DIGITS)}{''.join(_CN_UNITS)}]+")
+_SPOKEN_DIGITS = {**_CN_DIGITS, "幺": 1, "俩": 2}
+_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_BIG_UNITS = {"万": 10_000, "亿": 100_000_000}
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_MARKS = str.maketrans({"®": None, "™": None, "©": None, "\u200b": None, "\ufeff": None})
 
 
 def is_cjk(ch: str) -> bool:
@@ -63,6 +76,32 @@ def _t2s():  # noqa: ANN202 - opencc has no type hints
     return opencc.OpenCC("t2s")
 
 
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def to_simplified(text: str) -> str:
+    """Traditional -> Simplified (OpenCC t2s with its phrase tables); other characters unchanged.
+
+    Whisper base often writes Traditional characters for Mandarin; t2s alone halved the CER on
+    AISHELL (KNOWN.md). Only Han characters change.
+    """
+    if not text or not has_han(text):
+        return text
+    return _t2s().convert(text)
+
+
+def plain(text: str) -> str:
+    """NFKC (full-width -> ASCII, ％ -> %), ®/™/zero-width marks dropped, Traditional -> Simplified
+    where that keeps the length (so character offsets stay valid for quoting and timing).
+
+    The light normalisation of claims and pages: no lower-casing, no separator removal.
+    """
+    out = unicodedata.normalize("NFKC", text).translate(_MARKS)
+    simp = to_simplified(out)
+    return simp if len(simp) == len(out) else out
+
+
 def _t2s_mapped(chars: list[str], index: list[int]) -> tuple[list[str], list[int]]:
     converted = _t2s().convert("".join(chars))
     if len(converted) == len(chars):
@@ -80,31 +119,26 @@ def _t2s_mapped(chars: list[str], index: list[int]) -> tuple[list[str], list[int
 
 def _drop_dodges(chars: list[str], index: list[int]) -> tuple[list[str], list[int]]:
     """Remove short separator runs that sit between two CJK characters ("高.仿" -> "高仿")."""
+    text = "".join(chars)
     out_c: list[str] = []
     out_i: list[int] = []
-    n = len(chars)
-    i = 0
-    while i < n:
-        ch = chars[i]
-        if ch in _DODGE:
-            j = i
-            while j < n and chars[j] in _DODGE:
-                j += 1
-            if out_c and is_cjk(out_c[-1]) and j < n and is_cjk(chars[j]) and j - i <= _MAX_DODGE_RUN:
-                i = j
-                continue
-            # Keep one plain space for word boundaries between latin words ("mirror quality").
-            if any(c.isspace() for c in chars[i:j]) and all(c.isspace() for c in chars[i:j]):
-                out_c.append(" ")
-                out_i.append(index[i])
-            else:
-                out_c.extend(chars[i:j])
-                out_i.extend(index[i:j])
-            i = j
+    pos = 0
+    for m in _DODGE_RUN.finditer(text):
+        i, j = m.span()
+        out_c.extend(chars[pos:i])
+        out_i.extend(index[pos:i])
+        pos = j
+        if i > 0 and is_cjk(text[i - 1]) and j < len(text) and is_cjk(text[j]) and j - i <= _MAX_DODGE_RUN:
             continue
-        out_c.append(ch)
-        out_i.append(index[i])
-        i += 1
+        if text[i:j].isspace():
+            # Keep one plain space for word boundaries between latin words ("mirror quality").
+            out_c.append(" ")
+            out_i.append(index[i])
+        else:
+            out_c.extend(chars[i:j])
+            out_i.extend(index[i:j])
+    out_c.extend(chars[pos:])
+    out_i.extend(index[pos:])
     return out_c, out_i
 
 
@@ -114,55 +148,87 @@ def _nfkc_lower(ch: str) -> str:
 
 
 def normalize(text: str) -> NormText:
-    chars: list[str] = []
-    index: list[int] = []
-    for i, ch in enumerate(text):
-        for c in _nfkc_lower(ch):
-            chars.append(c)
-            index.append(i)
+    low = unicodedata.normalize("NFKC", text).lower()
+    if len(low) == len(text) and not _ZERO_WIDTH_RE.search(text) and all(
+            _nfkc_lower(a) == b for a, b in zip(text, low, strict=True) if a != b):
+        # The common case (Chinese, full-width punctuation, ASCII): one character for one, checked
+        # where the two differ, without building the text character by character.
+        chars, index = list(low), list(range(len(text)))
+    else:
+        chars, index = [], []
+        for i, ch in enumerate(text):
+            for c in _nfkc_lower(ch):
+                chars.append(c)
+                index.append(i)
     chars, index = _t2s_mapped(chars, index)
     chars, index = _drop_dodges(chars, index)
     return NormText("".join(chars), index, text)
 
 
-def cn_numeral_value(run: str) -> int | None:
-    """Value of a Chinese numeral run, or None when it holds no digit ("万能" stays text).
+class NumeralError(ValueError):
+    """A run of numeral characters that is not one number ("万万", "一二百")."""
 
-    Digit-only runs read digit by digit (一九九八 -> 1998); colloquial trailing digits take the
-    next lower unit (三百九 -> 390, 两万五 -> 25000), as sellers say prices.
+
+def cn_int(s: str) -> tuple[int, int]:
+    """Chinese numeral string -> (value, magnitude of its last unit); ``NumeralError`` if it is none.
+
+    Digit-only runs read digit by digit (三九九 = 399, 一九九八 = 1998); a bare trailing digit after
+    a unit counts in the next lower unit, as sellers say prices (八百八 = 880, 两万五 = 25000,
+    三千五 = 3500); after 零 it is a plain unit digit (一千零八 = 1008). The magnitude tells a
+    price reader what "多" adds (三万多: the last unit is 10000).
     """
-    if not any(c in _CN_DIGITS for c in run) and run != "十" and not run.startswith("十"):
-        return None
-    if all(c in _CN_DIGITS for c in run):
-        return int("".join(str(_CN_DIGITS[c]) for c in run))
-    total = 0  # completed groups of 万/亿
-    section = 0
+    if s and all(c in _SPOKEN_DIGITS for c in s):
+        return int("".join(str(_SPOKEN_DIGITS[c]) for c in s)), 1
+    total = section = 0
     digit: int | None = None
-    last_unit = 0
-    zero = False  # 一百零五 = 105: after 零 a trailing digit is a plain unit digit
-    for c in run:
-        if c in _CN_DIGITS:
-            digit = _CN_DIGITS[c]
-            zero = zero or digit == 0
-            continue
-        unit = _CN_UNITS[c]
-        if unit >= 10_000:
-            section = (section + (digit or 0)) * unit
-            total += section
-            section = 0
+    last_unit = 1
+    zero_seen = False
+    for c in s:
+        if c in _SPOKEN_DIGITS:
+            if _SPOKEN_DIGITS[c] == 0:
+                zero_seen = True
+                continue
+            if digit is not None:
+                raise NumeralError(f"cannot read {s!r}")
+            digit = _SPOKEN_DIGITS[c]
+        elif c in _SMALL_UNITS:
+            u = _SMALL_UNITS[c]
+            section += (digit if digit is not None else 1) * u
+            digit, last_unit, zero_seen = None, u, False
+        elif c in _BIG_UNITS:
+            u = _BIG_UNITS[c]
+            if digit is None and section == 0:
+                raise NumeralError(f"cannot read {s!r}")  # "万万", "万" alone
+            section += digit or 0
+            total += (section or 1) * u
+            section, digit, last_unit, zero_seen = 0, None, u, False
         else:
-            section += (digit if digit is not None else 1) * unit
-        digit = None
-        zero = False
-        last_unit = unit
-    if digit is not None and zero:
-        return total + section + digit
+            raise NumeralError(f"cannot read {s!r}")
     if digit is not None:
-        # 三百九 = 390: a bare trailing digit after a unit counts in the next lower unit.
-        section += digit * (last_unit // 10 if last_unit >= 100 and last_unit < 10_000 else 1)
-        if last_unit >= 10_000:
-            section = digit * (last_unit // 10)
-    return total + section
+        if last_unit > 1 and not zero_seen:
+            section += digit * (last_unit // 10)
+            last_unit = last_unit // 10
+        else:
+            section += digit
+            last_unit = 1
+    return total + section, last_unit
+
+
+def cn_numeral_value(run: str) -> int | None:
+    """Value of a Chinese numeral run, or None when it is not a number ("万能", "千万别" stay text)."""
+    if not any(c in _SPOKEN_DIGITS for c in run) and not run.startswith("十"):
+        return None
+    try:
+        return cn_int(run)[0]
+    except NumeralError:
+        return None
+
+
+def cn_small_int(s: str) -> int | None:
+    """'18', '十八', '二十二', '九' -> int (karats, small counts); None if it is not a number."""
+    if s.isdigit():
+        return int(s)
+    return cn_numeral_value(s) if s else None
 
 
 def numeric(nt: NormText) -> NormText:

@@ -1,4 +1,7 @@
-"""Pinyin utilities for matching ASR homophones (小香 heard as 小箱, 驴牌 as 鋁牌).
+"""Pinyin closeness, the project's one copy: the text matcher, the claims ontology and the ASR
+term recovery all use it, so "sounds the same" means one thing everywhere.
+
+Pinyin utilities for matching ASR homophones (小香 heard as 小箱, 驴牌 as 鋁牌).
 
 Whisper on Mandarin mostly errs by writing another character with the same or a near sound.
 Comparing toneless syllables with the usual confusions folded (zh/z, ch/c, sh/s, n/l, f/h,
@@ -9,6 +12,7 @@ says how close the heard text was.
 from __future__ import annotations
 
 import functools
+import re
 
 from pypinyin import Style, lazy_pinyin
 
@@ -88,6 +92,7 @@ def fold(s: str) -> str:
     return ini + fin
 
 
+@functools.lru_cache(maxsize=65536)
 def _pair(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -119,3 +124,24 @@ def syllable_similarity(a: list[str], b: list[str]) -> float:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + 1 - _pair(a[i - 1], b[j - 1]))
         prev = cur
     return max(0.0, 1.0 - prev[m] / max(n, m))
+
+
+def spoken_syllables(text: str) -> list[str]:
+    """One syllable per spoken character, for comparing what was heard: CJK by its reading
+    (phrase-aware), digits as read aloud, a Latin letter as itself ("H家" -> ["h", "jia"]);
+    spaces and punctuation are not spoken and are left out."""
+    chars = [ch for ch in text if not ch.isspace() and not _PUNCT.match(ch)]
+    syl = to_pinyin("".join(chars))
+    return [s or c.lower() for s, c in zip(syl, chars, strict=True)]
+
+
+_PUNCT = re.compile(r"[^\w]|_")
+
+
+def fuzzy_equal(a: list[str], b: list[str], min_syllable: float = 0.85) -> bool:
+    """Same number of syllables and each one equal once tones and the fuzzy pairs are ignored.
+
+    Stricter than a high mean similarity: "的福利" scores 0.75 against "蒂芙尼" on the mean, but
+    its first syllable differs, so it is not the same sound.
+    """
+    return len(a) == len(b) > 0 and all(_pair(x, y) >= min_syllable for x, y in zip(a, b, strict=True))
