@@ -156,8 +156,9 @@ def ui_mask(tmp_path_factory) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: recall 0.49 on drawn products, 0.19 on the real "
-                   "photos at one frame each (target 0.85); see docs/visual.md")
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: recall 27/45 = 0.60 on drawn products, 4/27 = 0.15 "
+                   "on the real photos at one frame each (target 0.85; measured 2026-12-02 on branch iss14b); "
+                   "see docs/visual.md")
 def test_masked_logo_recall_on_drawn_products_and_real_photos(ui_mask) -> None:
     hits: dict[str, list[bool]] = {}
     false: list[str] = []
