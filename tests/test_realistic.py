@@ -86,8 +86,10 @@ def test_false_findings_per_hour_and_claims_on_the_right_product(analysed) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 爱马 accepted for 'you love it?' 爱吗 (seed 1, "
-                   "acoustic -0.8/-1.5 nats per character: a near-homophone the score cannot refuse)")
+@pytest.mark.xfail(strict=True, reason="issue 14 not met yet: 1 invented term on seeds 1-3 (2026-12-02, branch "
+                   "iss14b): 小香 accepted for 小乡 where the record garbled 这个小箱子是赠品 into 这个小乡只是正经 "
+                   "(seed 2). 爱马 for 'do you love it?' 爱吗 (seeds 1, 2) is refused since: the record reads a "
+                   "sentence particle there")
 def test_redecoding_invents_no_term_on_ordinary_speech(analysed) -> None:
     """Accepted re-decoded terms on the streams: each must lie in a natural line that says it.
     (The real Mandarin clips: tests/test_asr_real.py::test_mandarin_cer_and_no_fabrication_on_real_speech.)"""
