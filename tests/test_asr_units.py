@@ -11,7 +11,7 @@ import pytest
 from lsforensics.asr.audio import SR, WavReader, plan_chunks
 from lsforensics.asr.chinese import to_simplified
 from lsforensics.asr.pinyin import syllable_similarity, to_pinyin
-from lsforensics.asr.recover import RecoveryOptions, propose
+from lsforensics.asr.recover import RecoveryOptions, propose, reads_a_particle
 from lsforensics.asr.subtitles import to_srt, to_vtt
 from lsforensics.asr.transcribe import TranscribeOptions, guard, simplify_segment
 from lsforensics.asr.types import Candidate, Segment, Transcript, Word
@@ -52,6 +52,22 @@ def test_propose_finds_homophone_places_with_times_and_skips_verbatim():
     assert props[0].start == pytest.approx(2.5) and props[0].end == pytest.approx(3.0)
     # A sentence with nothing like the term proposes nothing.
     assert propose([_seg("甚至出现交易几乎停滞的情况")], ["小香", "驴牌"], RecoveryOptions()) == []
+
+
+def test_a_sentence_particle_in_the_record_refuses_its_homophone_term():
+    """爱吗 ('do you love it?') sounds exactly like the code-word 爱马: the record's particle decides
+    (the realistic streams' ordinary talk, issue 14). Content-word homophones stay open to the
+    acoustic check (小箱 for 小香, 为货 for 尾货, 旅牌 for 驴牌: the TTS lines' true terms)."""
+    def prop(text: str, term: str, heard: str) -> str | None:
+        segs = [_seg(text)]
+        ps = [p for p in propose(segs, [term], RecoveryOptions()) if p.unbiased == heard]
+        assert ps, (text, term)
+        return reads_a_particle(segs[0], ps[0])
+
+    assert prop("你们爱吗爱的话扣个一", "爱马", "爱吗") == "爱/吗"
+    for text, term, heard in [("这款小箱的包包今天福利价", "小香", "小箱"), ("这款包包是原单为货", "尾货", "为货"),
+                              ("我们家的旅牌老花包", "驴牌", "旅牌")]:
+        assert prop(text, term, heard) is None, (text, term)
 
 
 def test_guard_drops_known_hallucinations_but_keeps_speech_visible():

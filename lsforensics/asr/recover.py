@@ -208,6 +208,15 @@ def splits_a_word(seg: Segment, p: Proposal) -> str | None:
     return words_cut(seg.text, k, k + len(p.unbiased))
 
 
+def reads_a_particle(seg: Segment, p: Proposal) -> str | None:
+    """The record's words under the proposal ('爱/吗') when one of them is a sentence particle the
+    term would replace (text.match.reads_a_particle), else None."""
+    from ..text.match import reads_a_particle as particle_at  # noqa: PLC0415 - the text core
+
+    k = _locate(seg, p)
+    return None if k is None else particle_at(seg.text, k, k + len(p.unbiased), p.term)
+
+
 def _locate(seg: Segment, p: Proposal) -> int | None:
     """Offset in ``seg.text`` of the proposal's unbiased characters (the occurrence nearest its time)."""
     hits = [m.start() for m in re.finditer(re.escape(p.unbiased), seg.text)]
@@ -304,9 +313,10 @@ def recover_terms(
                        min(dur, max(proposals[i].end for i in idx) + opts.pad), BEAMS[1], "pass2")
 
     splits = {i: splits_a_word(segments[proposals[i].segment], proposals[i]) for i in found}
-    to_score: dict[int, list[int]] = {}  # segment -> proposals to score in it
+    particles = {i: reads_a_particle(segments[proposals[i].segment], proposals[i]) for i in found if not splits[i]}
+    to_score: dict[int, list[int]] = {}  # segment -> proposals to score in it (the words of the record allow them)
     for i in sorted(found):
-        if not splits[i]:
+        if not splits[i] and not particles[i]:
             to_score.setdefault(proposals[i].segment, []).append(i)
     llrs: dict[int, float | None] = {}
     for si, idx in to_score.items():
@@ -329,6 +339,13 @@ def recover_terms(
             out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
                                  f"the record's words here are '{split}': the term would cut a word of it in two "
                                  "(小箱子 is a small box, not 小香)"))
+            continue
+        particle = particles[i]
+        if particle:
+            out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
+                                 f"the record reads '{particle}' here: a sentence particle where the term has a word "
+                                 "(你们爱吗 is 'do you love it?', not 爱马); the same sounds, so no acoustic score "
+                                 "can tell them apart"))
             continue
         llr = llrs[i]
         if llr is None:

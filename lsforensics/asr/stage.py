@@ -28,7 +28,7 @@ CHECKPOINT = ".transcribe.checkpoint.jsonl"
 
 class TranscribeStage(Stage):
     name = "transcribe"
-    version = 1
+    version = 2  # 2: a re-decoded term is refused where the record reads a sentence particle (爱吗)
 
     def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
                  terms: list[str] | None = None, terms_note: str | None = None):

@@ -378,18 +378,25 @@ def brand_findings(prior: list[Finding], page: Page, onto: Ontology, pr: PriceRu
 
 
 # ----------------------------------------------------------------------------- prices
-def _brand_near(t: float | None, words: set[str], implied: list[Finding], ctx: _Context) -> str | None:
+def _brand_near(t: float | None, words: set[str], implied: list[Finding], ctx: _Context,
+                episodes: list[Episode] | None = None) -> str | None:
     """The brand implied closest in time (within BRAND_CONTEXT_S) about the same product (or where
-    either side names no product); with no time, the brand when the stream implies only one."""
+    either side names no product) and, where the product card's link numbers tell the products
+    apart, while the same link was on sale; with no time, the brand when the stream implies only
+    one. A card's price shown just before the host moves on to a branded bag is not a bag's price."""
     if not implied:
         return None
     if t is None:
         brands = {f.brand for f in implied}
         return next(iter(brands)) if len(brands) == 1 else None
+    here = episode_at(episodes or [], t)
     near = []
     for f in implied:
         if f.start is None or abs(f.start - t) > BRAND_CONTEXT_S:
             continue
+        there = episode_at(episodes or [], f.start)
+        if here is not None and there is not None and None not in (here.link, there.link) and here.link != there.link:
+            continue  # implied while another link was on sale
         fw = ctx.words_at(f.source, f.start)
         if words and fw and not _same_product(words, fw):
             continue
@@ -428,7 +435,7 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
             continue  # the same sticker on many frames: one finding
         seen_pairs.add((u.source, ref.amount.value, off.amount.value))
         ratio = off.amount.value / ref.amount.value
-        brand = _brand_near(r0, ctx.words_at(u.source, r0), implied, ctx)
+        brand = _brand_near(r0, ctx.words_at(u.source, r0), implied, ctx, episodes)
         tier_name, thresholds = _thresholds(brand, pr, spoken=True)
         sev = judge(ratio, thresholds)
         if sev is None:
@@ -452,7 +459,7 @@ def price_findings(units: list[TextUnit], ctx: _Context, prior: list[Finding], p
         for u, words, p, t0, t1 in mentions:
             if p.role == "reference":
                 continue
-            brand = _brand_near(t0, words, implied, ctx)
+            brand = _brand_near(t0, words, implied, ctx, episodes)
             cat = pr.category_of(" ".join(words)) if words else pr.category_of(u.text)
             f = _retail_finding(p.amount.value, "CNY", brand, cat, pr, source=u.source, start=t0, end=t1,
                                 quote=u.text.strip(), matched=p.text, evidence=u.evidence, bbox=u.bbox)

@@ -65,6 +65,7 @@ class Ontology:
     _terms: list[tuple[str, Material]] = field(default_factory=list)
     _patterns: list[tuple[re.Pattern[str], Material, dict[int, int]]] = field(default_factory=list)
     _pinyin_index: dict[str, list[tuple[tuple[str, ...], str, Material]]] | None = None
+    _tk: Any = None  # jieba tokenizer knowing the terms (word boundaries for sound matches)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -169,6 +170,7 @@ class Ontology:
 
     def _pinyin_pass(self, text: str, low: str, taken: list[bool], categories: tuple[str, ...]) -> list[Mention]:
         try:
+            from ..text.match import Words, tokenizer  # noqa: PLC0415 - the shared Chinese-text core
             from ..text.pinyin import to_pinyin  # noqa: PLC0415 - the shared pinyin helper
         except ImportError:  # pragma: no cover - the text package ships with lsforensics
             return []
@@ -186,6 +188,7 @@ class Ontology:
             self._pinyin_index = index
         syl = to_pinyin(text)
         out: list[Mention] = []
+        words: Words | None = None
         i = 0
         while i < len(text):
             best = None
@@ -194,6 +197,12 @@ class Ontology:
                 if (m.category in categories and tuple(syl[i:i + n]) == tsyl and not any(taken[i:i + n])
                         and (best is None or n > len(best[0]))
                         and not (m.exclude and _excluded(low, i, i + n, m.exclude))):
+                    if words is None:
+                        if self._tk is None:
+                            self._tk = tokenizer(sorted({t for t, _m in self._terms}))
+                        words = Words(text, self._tk)
+                    if not words.aligned(i, i + n):
+                        continue  # the sound spans parts of two words: 蜘蛛|马 is not 苎麻
                     best = (tsyl, term, m)
             if best is None:
                 i += 1

@@ -108,8 +108,11 @@ class _Hit:
     said_word: bool = False  # a sound-alike that is an everyday word itself: needs the brand or slang
 
 
-class _Words:
-    """Word boundaries of a text, segmented lazily one sentence at a time (jieba is the slow part)."""
+class Words:
+    """Word boundaries of a text, segmented lazily one sentence at a time (jieba is the slow part).
+
+    The one test of "does a sound match line up with the words" for every matcher by sound (the
+    lexicon's here, the material ontology's in ``claims``)."""
 
     def __init__(self, text: str, tk, skip: frozenset[str] = frozenset()) -> None:  # noqa: ANN001 - jieba
         self.text = text
@@ -177,6 +180,31 @@ def words_cut(text: str, s: int, e: int) -> str | None:
             cut |= hi - lo >= 2 and (pos < s or pos + len(w) > e)
         pos += len(w)
     return "|".join(around) if cut else None
+
+
+def reads_a_particle(text: str, s: int, e: int, term: str) -> str | None:
+    """The words of ``text`` around the span [s, e), joined by ``/``, when one of them lies inside
+    the span, is a modal particle (jieba's tag ``y``: 吗 呢 吧 啊 呀 嘛 啦) and is not part of ``term``,
+    else None. ASR term recovery asks this of a re-decoded term's place in the record: a decoder
+    that heard a question (你们爱吗, "do you love it?") made a grammatical choice among exact
+    homophones, and a code-word (爱马) in its place would leave the sentence without its particle."""
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    pos, around, particle = 0, [], False
+    for tok in jieba.posseg.lcut(text, HMM=False):
+        w = tok.word
+        if pos < e and pos + len(w) > s:
+            around.append(w)
+            particle |= tok.flag == "y" and s <= pos and pos + len(w) <= e and w not in term
+        pos += len(w)
+    return "/".join(around) if particle else None
+
+
+def tokenizer(words: list[str]):  # noqa: ANN201 - jieba has no type hints
+    """A jieba tokenizer that keeps each of ``words`` whole (a term is a word: 天丝 in 天丝面料)."""
+    return _tokenizers(words, [])[0]
 
 
 def _tokenizers(terms: list[str], product_words: list[str]):  # noqa: ANN202 - jieba has no type hints
@@ -356,8 +384,8 @@ class Matcher:
         if not nt.text:
             return []
         nn = numeric(nt)
-        words = _Words(nt.text, self._tk)
-        plain_words = _Words(nt.text, self._plain_tk, self._product_words)
+        words = Words(nt.text, self._tk)
+        plain_words = Words(nt.text, self._plain_tk, self._product_words)
         hits = self._exact_hits(nt, nn)
         hits += self._gapped_hits(nt)
         hits += self._pattern_hits(nt, nn)
@@ -465,7 +493,7 @@ class Matcher:
         return not (key[-1].isascii() and key[-1].isalnum() and e < len(text) and text[e].isascii()
                     and text[e].isalnum())
 
-    def _said_other_word(self, heard: str, term: str, words: _Words, s: int) -> bool:
+    def _said_other_word(self, heard: str, term: str, words: Words, s: int) -> bool:
         """A short sound match whose heard span holds an everyday word where the term has another
         word (赠品吗 for 正品吗, 保证吗 for 保真吗), or starts/ends with a particle the term lacks
         (爱吗 for 爱马): the speaker said those words, not the term."""
@@ -482,7 +510,7 @@ class Matcher:
                 return True
         return False
 
-    def _pinyin_hits(self, nt: NormText, coded: str, words: _Words, exact: list[_Hit]) -> list[_Hit]:
+    def _pinyin_hits(self, nt: NormText, coded: str, words: Words, exact: list[_Hit]) -> list[_Hit]:
         if not len(self._pinyin):
             return []
         out: list[_Hit] = []
@@ -523,7 +551,7 @@ class Matcher:
         """
         out: list[_Hit] = []
         seen = {(h.os, h.oe, h.entry.term) for h in prior}
-        ev_words = _Words(ev.text, self._tk)
+        ev_words = Words(ev.text, self._tk)
 
         def add(en: Entry, s: int, e: int, how: str, sim: float, need: bool) -> None:
             if not en.evasions or not ev.evasions(s, e):
@@ -578,7 +606,7 @@ class Matcher:
                     add(en, s, e, "pinyin", sim, need)
         return out
 
-    def _fuzzy_hits(self, nt: NormText, coded: str, words: _Words, prior: list[_Hit]) -> list[_Hit]:
+    def _fuzzy_hits(self, nt: NormText, coded: str, words: Words, prior: list[_Hit]) -> list[_Hit]:
         if not self._fuzzy:
             return []
         spans = sorted((h.s, h.e) for h in prior)
@@ -727,7 +755,7 @@ class Matcher:
                 return word
         return None
 
-    def _gate(self, nt: NormText, nn: NormText, words: _Words, hits: list[_Hit]) -> list[TextMatch]:
+    def _gate(self, nt: NormText, nn: NormText, words: Words, hits: list[_Hit]) -> list[TextMatch]:
         """Keep the hits whose context holds. Two rounds: an exact code-word that passed its own
         gate (老花 next to 包) is then context for its neighbours (兌版 ~ 对版 in 细节全部兌版，老花包)."""
         strong = [h for h in hits if h.strong and h.entry.kind in _STRONG_KINDS]
@@ -750,7 +778,7 @@ class Matcher:
         out.sort(key=lambda m: (m.start, m.end))
         return out
 
-    def _context(self, nt: NormText, nn: NormText, words: _Words, h: _Hit, strong: list[_Hit],
+    def _context(self, nt: NormText, nn: NormText, words: Words, h: _Hit, strong: list[_Hit],
                  prices: list[tuple[int, int, str]]) -> tuple[bool, str | None]:
         """Whether ``h`` stands, and the word that gave it context (if it needed one)."""
         w = self.window
@@ -803,7 +831,7 @@ class Matcher:
                 return True, word
         return False, None
 
-    def _products(self, nt: NormText, words: _Words, lo: int, hi: int) -> list[tuple[int, int, str, frozenset[str]]]:
+    def _products(self, nt: NormText, words: Words, lo: int, hi: int) -> list[tuple[int, int, str, frozenset[str]]]:
         """Product words in nt.text[lo:hi] that stand as words of their own (包邮 is not 包, 表情 is not 表)."""
         if not len(self._ctx):
             return []

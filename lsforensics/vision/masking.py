@@ -67,6 +67,10 @@ class MaskParams:
     max_ring_focus_over_edge: float = 0.85  # ... part of that ring is the soft background
     max_product_share: float = 0.7  # ... on a product that is a distinct object, not the whole sharp frame
     max_ui_share: float = 0.2  # a candidate more than this much on the platform's UI is UI
+    # Print repeats its inks (issue 14: the O of OAT-LY!, a flat blue disc, was called a sticker).
+    sibling_color_tol: float = 12.0  # Lab distance of a sibling shape's colour to the candidate's
+    min_sibling_share: float = 0.05  # a sibling is at least this share of the candidate's area
+    max_sibling_ink: float = 0.2  # siblings' area (share of the candidate's) that makes it print
 
 
 @dataclass
@@ -287,11 +291,18 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
               "area_frac": round(frac, 4), "regularity": round(regular, 3), "ring_spread": round(spread, 1)}
     if uniform:
         fill = area / (bw * bh)
+        disc = fill < 0.83 and 0.8 < bw / bh < 1.25  # discs fill ~pi/4 of their box
+        # A flat disc is also what a printed O or dot looks like. (Only discs: the halves of a
+        # printed label split by its text are rectangles of one ink too, and are the cover.)
+        sib = _same_ink_siblings(lab, detail, comp, x0, y0, L[inside].mean(0), p) if disc else 0.0
+        if sib >= p.max_sibling_ink:
+            return (f"a flat disc whose ink forms other shapes beside it ({sib:.0%} of its area within one size "
+                    "of it): a letter or mark of the product's own print (the O of a wordmark), not a sticker")
         hsv = cv2.cvtColor(bgr[y:y + bh, x:x + bw], cv2.COLOR_BGR2HSV)
         sat = float(hsv[..., 1][inside[y - y0:y - y0 + bh, x - x0:x - x0 + bw]].mean())
-        # Discs fill ~pi/4 of their box; saturated colours are typical of stickers, not tape.
+        # Discs and saturated colours are typical of stickers, not tape.
         hue = float(np.median(hsv[..., 0][inside[y - y0:y - y0 + bh, x - x0:x - x0 + bw]]))
-        kind = "sticker" if (fill < 0.83 and 0.8 < bw / bh < 1.25) or sat > 120 else "tape"
+        kind = "sticker" if disc or sat > 120 else "tape"
         if hue <= 16 and 40 <= sat <= 150 and float(L[inside][:, 0].mean()) >= 120 and fill < 0.9:
             kind = "finger"  # skin hue and lightness, a rounded end: a finger resting on the spot
         conf = 0.55 + 0.15 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
@@ -307,6 +318,30 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
     conf = 0.45 + 0.2 * min(1.0, (ring_textured - p.min_ring_textured) / 0.3) \
         + 0.2 * min(1.0, (ratio - p.min_detail_ratio) / 6)
     return MaskRegion("blur", box, round(min(conf, 0.9), 3), scores)
+
+
+def _same_ink_siblings(lab: np.ndarray, detail: np.ndarray, comp: np.ndarray, x0: int, y0: int,
+                       colour: np.ndarray, p: MaskParams) -> float:
+    """Area of other flat shapes of the candidate's own colour within one candidate size of it,
+    as a share of its area, counting only shapes at least ``min_sibling_share`` of its size.
+
+    Print repeats its inks: the O of OAT-LY! is a flat disc beside an A and a T of the same blue.
+    A sticker or tape brought to the product is one patch of its own colour."""
+    ys, xs = np.nonzero(comp)
+    cx0, cy0, cx1, cy1 = xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
+    pad = max(cx1 - cx0, cy1 - cy0)
+    h, w = detail.shape
+    X0, Y0, X1, Y1 = max(0, cx0 - pad), max(0, cy0 - pad), min(w, cx1 + pad), min(h, cy1 + pad)
+    same = ((np.linalg.norm(lab[Y0:Y1, X0:X1] - colour, axis=2) <= p.sibling_color_tol)
+            & (detail[Y0:Y1, X0:X1] < p.detail_low)).astype(np.uint8)
+    # the candidate itself, grown by the detail window's reach, is not a sibling
+    own = np.zeros_like(same)
+    own[ys + y0 - Y0, xs + x0 - X0] = 1
+    own = cv2.dilate(own, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13)))
+    same[own > 0] = 0
+    area = float(comp.sum())
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(same, connectivity=8)
+    return sum(float(st[4]) for st in stats[1:] if st[4] >= p.min_sibling_share * area) / max(1.0, area)
 
 
 def _carrier_is_backdrop(lab: np.ndarray, ring_y: np.ndarray, ring_x: np.ndarray, p: MaskParams) -> bool:
