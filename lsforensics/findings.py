@@ -25,8 +25,8 @@ FINDINGS_SCHEMA = "lsf.findings/1"
 MAX_FINDINGS_BYTES = 256 * 1024 * 1024  # a findings.json larger than this is refused, not parsed
 MAX_FINDINGS = 200_000
 
-Kind = str  # brand_codeword, brand_mention, counterfeit_slang, absolute_claim, health_claim,
-#             masked_logo, logo_match, spec_mismatch, price_anomaly, (extendable)
+Kind = str  # brand_codeword, brand_mention, counterfeit_slang, absolute_claim, health_claim, viewer_doubt,
+#             masked_logo, logo_match, spec_mismatch, price_anomaly, brand_conflict (extendable; docs/spec.md)
 Source = Literal["speech", "screen", "screen_chat", "frame", "chat", "page"]
 Severity = Literal["high", "medium", "low"]
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
