@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -178,6 +179,8 @@ def test_two_minute_recording_verifies_stamps_chat_tamper_and_analyze(tmp_path, 
           f"{s['chat_messages']} chat (server sent {chat.sent}), stamps {s['stamps']}, gaps {s['gaps']}")
     assert 119 <= s["media_duration"] <= 126 and s["gaps"] == [] and s["ended"]
     assert 20 <= s["segments"] <= 40
+    # the next step it prints reseals with the recording's key and TSA
+    assert f"--sign-key {keys.private_path}" in out["analyze_command"] and f"--tsa {tsa.url}" in out["analyze_command"]
     assert s["chat_messages"] >= 200 and s["chat_messages"] >= chat.sent - 10
     # Checked at the start, with every stamp and at the end, against the local NTP server 0.8 s ahead.
     assert len(s["clock"]["offsets"]) >= 6 and abs(s["clock"]["max_abs_offset"] - 0.8) < 0.1, s["clock"]
@@ -240,8 +243,11 @@ def test_two_minute_recording_verifies_stamps_chat_tamper_and_analyze(tmp_path, 
     assert any("000003.ts" in m for m in tampered["reorder"]) and any("000004.ts" in m for m in tampered["reorder"])
     assert any("000002b.ts" in m and "not in capture.jsonl" in m for m in tampered["insert"])
 
-    # The recorded case through analyze: the remux is the video, the chain's chat a chat file.
-    proc = run_lsf("analyze", case, "--format", "html,json", "--json", timeout=900)
+    # The recorded case through analyze: the remux is the video, the chain's chat a chat file. The
+    # recording is signed, so analyze must be given the same key to reseal what it adds.
+    refused = run_lsf("analyze", case, "--format", "html,json", "--json", timeout=900)
+    assert refused.returncode == 2 and "is signed" in refused.stderr, refused.stderr
+    proc = run_lsf(*shlex.split(out["analyze_command"])[1:], "--format", "html,json", "--json", timeout=900)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads((case / "report" / "report.json").read_text())
     cap = doc["capture"]

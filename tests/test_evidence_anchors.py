@@ -128,7 +128,8 @@ def test_removed_signature_fails(sealed, tmp_path, lsf):
 # -- the no-lsf procedure of docs/verifying-a-report.md ----------------------------------------
 def _doc_blocks() -> list[str]:
     text = (REPO / "docs" / "verifying-a-report.md").read_text(encoding="utf-8")
-    section = text[text.index("## Without lsf: step by step"):text.index("## Reading the findings critically")]
+    start = text.index("## Without lsf: step by step")
+    section = text[start:text.index("\n## ", start)]  # up to the next section (reproducing uses lsf)
     return [textwrap.dedent(m.group(1)) for m in re.finditer(r"```sh\n(.*?)```", section, re.S)]
 
 

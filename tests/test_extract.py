@@ -13,6 +13,7 @@ from conftest import REAL_VIDEOS, run_lsf
 
 from lsforensics.case import Case
 from lsforensics.custody import CustodyLog
+from lsforensics.errors import InputError
 from lsforensics.extract import FrameParams, extract
 
 
@@ -117,10 +118,17 @@ def test_rerun_is_noop_and_custody_chain(realdata: Path, tmp_path: Path) -> None
     assert all(s.skipped for s in second.stages)
     assert len(log.entries()) == n
     assert (tmp_path / "c" / "media" / "frames.json").read_bytes() == frames_before
-    # changed parameters redo only the frames stage
-    third = extract(video, tmp_path / "c", frames=FrameParams(interval=1.0))
-    assert [s.skipped for s in third.stages] == [True, True, False]
-    assert len(log.entries()) == n + 1
+    # a changed parameter is refused unless forced (the case records its options) ...
+    with pytest.raises(InputError, match="--force"):
+        extract(video, tmp_path / "c", frames=FrameParams(interval=1.0))
+    assert len(log.entries()) == n
+    # ... and forced, it is a recorded change (custody `options`) and every stage is redone
+    third = extract(video, tmp_path / "c", frames=FrameParams(interval=1.0), force=True)
+    assert [s.skipped for s in third.stages] == [False, False, False]
+    actions = [e["action"] for e in log.entries()[n:]]
+    print(f"custody after the forced change: {actions}")
+    assert actions == ["extract.source", "extract.audio", "options", "extract.frames"], actions
+    assert (tmp_path / "c" / "media" / "frames.json").read_bytes() != frames_before
     # the chain: each prev is the sha256 of the previous line, recomputed here independently
     lines = (tmp_path / "c" / "custody.jsonl").read_bytes().split(b"\n")[:-1]
     assert json.loads(lines[0])["prev"] is None

@@ -96,7 +96,7 @@ def analyze(video: Path, case_dir: Path | None, pages: tuple[Path, ...], chats: 
     Example:
       lsf analyze stream.mp4
       lsf analyze stream.mp4 -C cases/0612 --page product.html --chat danmaku.xml --sign-key lab.key
-      lsf analyze cases/room12
+      lsf analyze cases/room12 --sign-key lab.key   # recorded by lsf record with that key
     """
     stream = parse_stream(stream_info)
     explicit_rules, ambient_rules = rules_folders()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import sys
 import threading
@@ -44,7 +45,7 @@ def _human(r: dict[str, Any]) -> str:
     for n in r["notes"]:
         lines.append(f"note: {n}")
     lines.append(f"verify: lsf verify {r['case']}")
-    lines.append(f"analyze: lsf analyze {r['case']}")
+    lines.append(f"analyze: {r.get('analyze_command') or 'lsf analyze ' + shlex.quote(str(r['case']))}")
     return "\n".join(lines)
 
 
@@ -110,6 +111,13 @@ def record(url: str, case_dir: Path, duration: str | None, segment_time: float, 
         for s, h in old.items():
             signal.signal(s, h)
     out = result.to_json()
+    # The case is sealed (and signed with --sign-key): analyze adds to it, so it reseals with the same key.
+    nxt = ["lsf", "analyze", str(result.case)]
+    if sign_key:
+        nxt += ["--sign-key", str(sign_key)]
+    if tsa:
+        nxt += ["--tsa", tsa, *(["--tsa-ca", str(tsa_ca)] if tsa_ca else [])]
+    out["analyze_command"] = shlex.join(nxt)
     if then_analyze:
         from ..pipeline import AnalyzeOptions
         from ..pipeline import analyze as run_analyze
