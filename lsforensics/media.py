@@ -32,6 +32,7 @@ from typing import Any
 
 import ffmpeg
 
+from .childproc import die_with_parent
 from .errors import InputError, StageError
 
 
@@ -341,7 +342,8 @@ def run_ffmpeg(
     A failed write (disk full, I/O error) is an error even when ffmpeg exits 0.
     """
     args = stream.global_args("-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1").compile()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=pass_fds,
+                            preexec_fn=die_with_parent)  # a killed lsf leaves no ffmpeg writing on
     err_lines: deque[str] = deque(maxlen=400)
     kept: list[str] = []
     write_errors: list[str] = []
