@@ -474,13 +474,9 @@ def _spawn_without_main() -> Iterator[None]:
 
 def _worker_init(model: ModelInfo, options: TranscribeOptions, terms: list[str]) -> None:
     global _WORKER
-    try:  # die with the parent (a killed `lsf` must not leave decoders running)
-        import ctypes
-        import signal
+    from ..childproc import die_with_parent  # noqa: PLC0415 - in the worker process
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
+    die_with_parent()  # a killed `lsf` must not leave decoders running
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     _WORKER = Transcriber(model, options, terms)
 

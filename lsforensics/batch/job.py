@@ -7,23 +7,14 @@ stays inside that process, the batch records it and goes on. The child dies with
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from typing import Any
 
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+from ..childproc import die_with_parent
 
 
 def run_case_job(video: str, case_dir: str, analyze_args: list[str], threads: int = 1,
@@ -35,7 +26,7 @@ def run_case_job(video: str, case_dir: str, analyze_args: list[str], threads: in
     t0 = time.time()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                              preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                              preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
     except subprocess.TimeoutExpired:
         return {"status": "failed", "error": f"timed out after {timeout} s", "wall_s": time.time() - t0}
     wall = time.time() - t0

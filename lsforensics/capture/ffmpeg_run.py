@@ -13,7 +13,6 @@ ffmpeg runs in its own process group and is killed by the kernel if the recorder
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import signal
@@ -24,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..childproc import die_with_parent
 from .sources import StreamSource
 
 _START = re.compile(r"segment:'(?P<file>[^']+)' starts with packet stream:\d+ pts:-?\d+ pts_time:(?P<t>-?[\d.]+)")
@@ -38,12 +38,6 @@ DAMAGE = ("corrupt", "PES packet size mismatch", "Continuity check failed", "cha
           "error while decoding", "Packet mismatch", "missing picture", "truncat")
 
 
-def _pdeathsig() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the recorder
-    except OSError:
-        pass
 
 
 @dataclass
@@ -96,7 +90,7 @@ class FfmpegRun:
         self.cmd = cmd
         self._log = open(log_path, "ab", buffering=0)  # noqa: SIM115 - closed in wait()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True, preexec_fn=_pdeathsig)
+                                     start_new_session=True, preexec_fn=die_with_parent)
         self._threads = [threading.Thread(target=self._read_progress, daemon=True),
                          threading.Thread(target=self._read_log, daemon=True)]
         for t in self._threads:
