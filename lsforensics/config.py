@@ -23,7 +23,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import InputError
 
@@ -94,9 +94,10 @@ class Value:
                 "recorded_in_case": self.setting.recorded or None}
 
 
-def config_files(cwd: Path | None = None) -> list[Path]:
-    """The files that are read, in order (the later overrides the earlier)."""
-    forced = (os.environ.get("LSF_CONFIG") or "").strip()
+def config_files(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """The files that are read, in order (the later overrides the earlier); ``environ`` (default
+    ``os.environ``) is where ``LSF_CONFIG`` is looked up."""
+    forced = ((os.environ if environ is None else environ).get("LSF_CONFIG") or "").strip()
     if forced:
         if forced.lower() == "none":
             return []
@@ -175,7 +176,7 @@ def effective(cwd: Path | None = None, environ: dict[str, str] | None = None) ->
     """Every setting's value and where it came from (environment > files > default)."""
     env = os.environ if environ is None else environ
     files: dict[str, tuple[Any, str]] = {}
-    for f in config_files(cwd):
+    for f in config_files(cwd, env):
         for k, v in read_file(f).items():
             files[k] = (v, str(f))
     out: dict[str, Value] = {}

@@ -81,3 +81,16 @@ def test_configured_tsa_applies_to_a_new_case_not_to_an_existing_one(home, test_
     assert (new.root / "manifest.tsq").is_file()  # the TSA was asked (offline here: the query waits)
     options = json.loads((new.root / "case.json").read_text(encoding="utf-8"))["options"]["report"]
     assert options["tsa"] == tsa
+
+
+def test_the_given_environment_alone_decides_which_file_is_read(tmp_path, monkeypatch) -> None:
+    """``effective(environ=…)`` (the library's entry) reads LSF_CONFIG from the mapping it is given,
+    not from the process: a caller's own settings are not mixed with the shell's."""
+    from lsforensics import config
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text('operator = "Library Caller"\n', encoding="utf-8")
+    monkeypatch.setenv("LSF_CONFIG", str(tmp_path / "missing.toml"))  # the shell's: would be an error
+    values = config.effective(cwd=tmp_path, environ={"LSF_CONFIG": str(mine)})
+    assert values["operator"].value == "Library Caller" and values["operator"].source == str(mine)
+    assert config.effective(cwd=tmp_path, environ={"LSF_CONFIG": "none"})["operator"].source == "default"
