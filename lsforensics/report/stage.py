@@ -68,7 +68,8 @@ class ReportStage(Stage):
         optional = [case.case_json, case.source_json, case.transcript_json, case.ocr_json, case.frames_json,
                     case.root / "chat.json", case.root / "pages.json", case.root / "capture.jsonl",
                     review_path(case), exhibits_index(case), matter_path(case),
-                    case.root / "voice.json", case.root / "links.json"]
+                    case.root / "voice.json", case.root / "links.json",
+                    case.root / "rules" / "rules.json"]  # the archived rules the report names (rules_view)
         return [case.findings_json] + [p for p in optional if p.is_file()]
 
     def outputs(self, case: Case) -> list[Path]:
