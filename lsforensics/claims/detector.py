@@ -22,13 +22,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..case import Case
+from ..case import Case, atomic_write_bytes
 from ..detect.base import Detector, register
 from ..findings import Finding
 from ..progress import Progress
 from ..rules import RuleSet
 from .diff import MISMATCH, UNCERTAIN, Verdict, compare
-from .episodes import Episode, episode_at, page_link, segment
+from .episodes import Episode, episode_at, episodes_document, page_link, segment
 from .extract import (
     Claim,
     TextUnit,
@@ -193,6 +193,7 @@ class ClaimsDetector(Detector):
         ctx = _Context(units, pr)
         words_of = {i: _product_words(u.text, pr) for i, u in enumerate(units)}
         eps = segment(units, _scene_times(case), words_of)
+        _write_episodes(case, eps, pages)
         out: list[Finding] = []
         claims: list[tuple[Claim, set[str]]] = []
         for i, u in enumerate(units):
@@ -204,6 +205,20 @@ class ClaimsDetector(Detector):
         progress.log(f"claims: {len(claims)} claims, {len(pages)} page(s), {len(eps)} product episode(s), "
                      f"{len(out)} findings")
         return out
+
+
+def _write_episodes(case: Case, eps: list[Episode], pages: list[Page]) -> None:
+    """The product episodes this detector used, as evidence (``evidence/episodes.json``), so a reader
+    sees which product was on sale when and why a claim met a page (a finding's ``about``)."""
+    if not units_exist(case):
+        return
+    doc = episodes_document(eps, [(p.file or p.source, page_link(p.title or "")) for p in pages])
+    atomic_write_bytes(case.root / "evidence" / "episodes.json",
+                       json.dumps(doc, ensure_ascii=False, indent=1).encode())
+
+
+def units_exist(case: Case) -> bool:
+    return case.transcript_json.is_file() or case.ocr_json.is_file()
 
 
 # ----------------------------------------------------------------------------- spec mismatch

@@ -108,6 +108,29 @@ def segment(units: list[TextUnit], scene_times: list[float], words_of: dict[int,
     return eps
 
 
+EPISODES_SCHEMA = "lsf.episodes/1"
+
+
+def episodes_document(eps: list[Episode], pages: list[tuple[str, int | None]]) -> dict:
+    """The episodes the claims detector used, as written to ``evidence/episodes.json``: which product
+    was on sale when, how that was known, and which page (by its link number) each episode meets.
+    ``pages`` are (page file, its link number) of the case's product pages. Open ends are null."""
+    rows = []
+    for e in eps:
+        words = sorted(e.words.items(), key=lambda kv: (-kv[1], kv[0]))
+        rows.append({
+            "start": None if e.start < -1e17 else round(e.start, 2),
+            "end": None if e.end > 1e17 else round(e.end, 2),
+            "link": e.link, "how": e.how,
+            "words": [{"word": w, "count": n} for w, n in words[:8]],
+            "pages": [name for name, link in pages if link is not None and link == e.link],
+        })
+    return {"schema": EPISODES_SCHEMA, "episodes": rows,
+            "note": "how: card = the product card's link badge read on screen; speech = link numbers said; "
+                    "scene = scene cuts; whole = one episode for the whole stream. A spoken claim is compared "
+                    "with a page only when the page's link is the episode's, or their product words agree."}
+
+
 def episode_at(eps: list[Episode], t: float | None) -> Episode | None:
     return next((e for e in eps if e.holds(t)), None)
 

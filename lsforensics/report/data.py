@@ -335,6 +335,32 @@ def _clips(case: Case) -> dict[str, dict[str, Any]]:
     return out
 
 
+EPISODE_HOW = {"card": "商品卡链接号 the product card's link badge", "speech": "口播链接号 link numbers said",
+               "scene": "场景切换 scene cuts", "whole": "整场一段 one for the whole stream"}
+
+
+def episodes_view(case: Case) -> dict[str, Any] | None:
+    """Which product was on sale when (``evidence/episodes.json``, written by the claims detector)."""
+    doc = read_optional(case, case.root / "evidence" / "episodes.json")
+    if not isinstance(doc, dict) or not isinstance(doc.get("episodes"), list):
+        return None
+    rows = []
+    for e in doc["episodes"][:500]:
+        if not isinstance(e, dict):
+            continue
+        start, end = _num(e.get("start")), _num(e.get("end"))
+        words = [w for w in e.get("words") or [] if isinstance(w, dict)]
+        rows.append({
+            "start": start, "end": end,
+            "span": f"{timecode(start) if start is not None else '开始 start'} – {timecode(end) if end is not None else '结束 end'}",
+            "link": f"{e['link']}号" if isinstance(e.get("link"), int) else "—",
+            "how": EPISODE_HOW.get(str(e.get("how")), _text(e.get("how")) or ""),
+            "words": ", ".join(f"{_text(w.get('word'))} ×{_text(w.get('count'))}" for w in words[:5]) or "—",
+            "pages": ", ".join(str(p) for p in e.get("pages") or [] if isinstance(p, str)) or "—",
+        })
+    return {"rows": rows, "note": _text(doc.get("note")) or ""} if rows else None
+
+
 def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str | None = None,
                       tsa: str | None = None, only: set[str] | None = None) -> dict[str, Any]:
     if not case.exists():
@@ -420,6 +446,7 @@ def build_report_data(case: Case, *, argv: list[str] | None = None, signer: str 
         "custody": custody,
         "limitations": _review_limits(review) + _limitations(transcript, views) + media_limitations(case),
         "links": _links_view(case),
+        "episodes": episodes_view(case),
         "seal": {"signer": signer, "tsa": tsa},
         "verification": verification_steps(signer, tsa),
     }

@@ -294,6 +294,19 @@ def render_pdf(data: dict[str, Any], root: str) -> bytes:
     else:
         story.append(P("无语音发现或无转写。/ No speech findings or no transcript."))
 
+    # -- which product was on sale when ---------------------------------------------------------
+    if d.get("episodes"):
+        story.append(P("商品时段 / Which product was on sale when", h2))
+        story.append(P("主播口头宣称只与其讲述时正在销售的商品页面比较（见每项发现的 about）。/ A spoken claim is compared "
+                       "only with the page of the product on sale when it was said (each finding's \"about\" says why).",
+                       small))
+        rows = [[P(x, small) for x in ("时段 Time", "链接 Link", "依据 Known from", "商品词 Product words", "页面 Page")]]
+        rows += [[P(_t(r["span"]), small), P(_t(r["link"]), small), P(_t(r["how"]), small), P(_t(r["words"]), small),
+                  P(_t(r["pages"]), small)] for r in d["episodes"]["rows"]]
+        t = LongTable(rows, colWidths=[34 * mm, 14 * mm, 34 * mm, width - 122 * mm, 40 * mm], repeatRows=1)
+        t.setStyle(grid)
+        story.append(t)
+
     # -- links to other streams ---------------------------------------------------------------
     if d.get("links"):
         lk = d["links"]

@@ -205,6 +205,17 @@ TEMPLATE = r"""<!DOCTYPE html>
 {% else %}<p>无语音发现或无转写。/ No speech findings or no transcript.</p>{% endif %}
 </section>
 
+{% if d.episodes %}
+<section id="episodes">
+<h2>商品时段 <span class="en">/ Which product was on sale when</span></h2>
+<p class="muted">主播口头宣称只与其讲述时正在销售的商品页面比较（见每项发现的 about）。/ A spoken claim is compared only with the page of the product on sale when it was said (each finding's "about" says why).</p>
+<table>
+  <tr><th>时段 Time</th><th>链接 Link</th><th>依据 Known from</th><th>商品词 Product words</th><th>比较的页面 Page compared</th></tr>
+  {% for r in d.episodes.rows %}<tr><td class="tc nw">{{ r.span }}</td><td>{{ r.link }}</td><td>{{ r.how }}</td><td>{{ r.words }}</td><td>{{ r.pages }}</td></tr>{% endfor %}
+</table>
+</section>
+{% endif %}
+
 {% if d.links %}
 <section id="links">
 <h2>与其他直播的关联 <span class="en">/ Links to other streams</span></h2>
