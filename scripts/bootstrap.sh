@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # System packages: ffmpeg (media), a CJK font (fixtures, PDF reports), openssl (RFC 3161 checks),
 # chromium + poppler-utils (the report tests render the HTML and read the PDF text), chromium-driver
-# (the review page's test drives chromium through selenium).
-APT_PKGS=(ffmpeg fonts-wqy-zenhei openssl chromium chromium-driver poppler-utils)
+# (the review page's test drives chromium through selenium), espeak-ng (the realistic streams' second
+# speaker, tests/realistic.py).
+APT_PKGS=(ffmpeg fonts-wqy-zenhei openssl chromium chromium-driver poppler-utils espeak-ng)
 missing=()
 for pkg in "${APT_PKGS[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
