@@ -181,7 +181,8 @@ class _RecCache:
         self.boxes: list[tuple[float, float, float, float]] = []  # the detector's boxes of this frame
         self.gray: np.ndarray | None = None  # this frame, grey, in the boxes' pixels
         self.prev_gray: np.ndarray | None = None
-        self.reused: dict[str, tuple[str, tuple[float, float, float, float]]] = {}  # raw text -> (why, its box)
+        # the lines of this frame whose recognition was reused: (raw text, this box, why, the reused line's box)
+        self.reused: list[tuple[str, tuple[float, float, float, float], str, tuple[float, float, float, float]]] = []
         self.ratio = (1.0, 1.0)  # the recogniser's frame pixels per analysis pixel (w, h)
         self.hits = self.misses = self.tracked = 0
 
@@ -220,7 +221,7 @@ class _RecCache:
         scores: list[float] = [0.0] * len(imgs)
         words: list[Any] = [()] * len(imgs)
         todo: list[int] = []
-        self.reused = {}
+        self.reused = []
         for i, k in enumerate(keys):
             match = self._match(k, boxes[i])
             if match is None:
@@ -228,7 +229,7 @@ class _RecCache:
             else:
                 pv, why = match
                 txts[i], scores[i], words[i] = pv.txt, pv.score, pv.words
-                self.reused.setdefault(pv.txt, (why, pv.box))
+                self.reused.append((pv.txt, boxes[i], why, pv.box))
                 self.tracked += why != REUSED_SAME
         self.hits += len(imgs) - len(todo)
         self.misses += len(todo)
@@ -332,7 +333,8 @@ class OcrEngine:
         res = engine(image.bgr)
         if res is None or res.boxes is None or res.txts is None:
             return []
-        reused = self._cache.reused if self._cache else {}
+        reused = self._cache.reused if self._cache else []
+        rw, rh = self._cache.ratio if self._cache else (1.0, 1.0)
         lines: list[OcrLine] = []
         for poly, raw, score in zip(res.boxes, res.txts, res.scores, strict=False):
             text = normalize_ocr_text(raw)
@@ -343,9 +345,11 @@ class OcrEngine:
             x1, y1 = pts.max(0)
             box = image.to_original([float(x0), float(y0), float(x1 - x0), float(y1 - y0)])
             note = ""
-            if raw in reused:
-                why, (px0, py0, px1, py1) = reused[raw]
-                rw, rh = self._cache.ratio if self._cache else (1.0, 1.0)
+            # the reused crop at this line's place (by text alone when the boxes were not seen)
+            hit = next((r for r in reused if r[0] == raw and (np.isnan(r[1][0]) or (
+                abs(r[1][0] - float(x0) * rw) <= 1.0 and abs(r[1][1] - float(y0) * rh) <= 1.0))), None)
+            if hit is not None:
+                _raw, _at, why, (px0, py0, px1, py1) = hit
                 pbox = image.to_original([px0 / rw, py0 / rh, (px1 - px0) / rw, (py1 - py0) / rh])
                 note = why.replace("{box}", "[" + ", ".join(f"{v:g}" for v in pbox) + "]") \
                     .replace("{frame}", f" {prev_frame}" if prev_frame else "")
