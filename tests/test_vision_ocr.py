@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import copy_case
@@ -143,3 +144,50 @@ def test_unchanged_frames_reuse_text_but_a_changed_price_is_read_again(extracted
     assert "¥199" in {ln["text"] for ln in by_frame["media/frames/dup_same.jpg"]}
     assert "¥189" in {ln["text"] for ln in by_frame["media/frames/dup_price.jpg"]}
     assert not any("reused_from" in ln for ln in by_frame["media/frames/dup_price.jpg"])
+
+
+def _comment_frame(seed: int, who: str, msg: str, y: int) -> Any:
+    """A 720x1280 phone frame: a textured scene (seeded) with a viewer comment bubble at ``y``
+    (white and light-blue text over a 100/255 black bubble, as platforms draw them)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from lsforensics.vision.testframes import FONT
+
+    rng = np.random.default_rng(seed)
+    scene = Image.fromarray(rng.integers(0, 255, (16, 9, 3), dtype=np.uint8)).resize((720, 1280), Image.Resampling.BICUBIC)
+    layer = Image.new("RGBA", (720, 1280), (0, 0, 0, 0))
+    d = ImageDraw.Draw(layer)
+    font = ImageFont.truetype(str(FONT), 26)
+    width = int(font.getlength(f"{who}：{msg}")) + 28
+    d.rounded_rectangle([16, y, 16 + width, y + 42], 21, fill=(0, 0, 0, 100))
+    d.text((30, y + 21), f"{who}：", font=font, fill=(160, 210, 255, 255), anchor="lm")
+    d.text((30 + font.getlength(f"{who}："), y + 21), msg, font=font, fill=(255, 255, 255, 255), anchor="lm")
+    rgb = Image.alpha_composite(scene.convert("RGBA"), layer).convert("RGB")
+    return np.asarray(rgb)[:, :, ::-1].copy()
+
+
+def test_a_scrolled_comment_is_recognised_once_but_a_changed_one_is_read_again() -> None:
+    """Text tracking: the same comment moved up over another scene keeps its reading without
+    being recognised again; the same message under another user name, or a changed price, is
+    recognised afresh (the stroke comparison sees the changed glyphs)."""
+    eng = OcrEngine()
+    first = eng.read(from_array(_comment_frame(1, "大白", "这个多少钱¥199", 900)))
+    base = eng.line_reuse
+    moved = eng.read(from_array(_comment_frame(2, "大白", "这个多少钱¥199", 800)))
+    after_move = eng.line_reuse
+    renamed = eng.read(from_array(_comment_frame(3, "阿花", "这个多少钱¥199", 700)))
+    after_rename = eng.line_reuse
+    repriced = eng.read(from_array(_comment_frame(4, "阿花", "这个多少钱¥189", 600)))
+    after_price = eng.line_reuse
+    print("\n", [(ln.text, ln.box, ln.rec_reused[:40]) for ln in first + moved + renamed + repriced],
+          base, after_move, after_rename, after_price, "tracked", eng.line_tracked)
+    comment = [ln for ln in first if "多少钱" in ln.text]
+    assert comment and "大白" in comment[0].text and "199" in comment[0].text
+    got = [ln for ln in moved if "多少钱" in ln.text]
+    assert got and got[0].text == comment[0].text and "moved -100 px" in got[0].rec_reused
+    assert after_move[0] == base[0] + 1 and after_move[1] == base[1]  # recognised once, reused once
+    got = [ln for ln in renamed if "多少钱" in ln.text]
+    assert got and "阿花" in got[0].text and not got[0].rec_reused and after_rename[1] == after_move[1] + 1
+    got = [ln for ln in repriced if "多少钱" in ln.text]
+    assert got and "189" in got[0].text and not got[0].rec_reused and after_price[1] == after_rename[1] + 1

@@ -196,7 +196,7 @@ def _shift_error(ga: np.ndarray, gb: np.ndarray, va: np.ndarray, vb: np.ndarray,
     return float(np.abs(sa - gb)[valid].mean())
 
 
-def _motion_agreement(case: Case, tr: Track) -> tuple[int, int]:
+def _motion_agreement(case: Case, tr: Track, frames: _FrameCache | None = None) -> tuple[int, int]:
     """(steps where the region moved with its surroundings, steps measured).
 
     The surroundings' shift is estimated by phase correlation of a window around the region with
@@ -204,42 +204,78 @@ def _motion_agreement(case: Case, tr: Track) -> tuple[int, int]:
     by the region's own displacement matches the next frame about as well as the best shift: a
     band-like product (a belt moving along itself) matches any shift along it, so it agrees; a
     screen overlay that stays put over a moving textured product does not.
+
+    "About as well": the error at the region's own shift (the best of 25 around it, for the box's
+    jitter) is at most 1.15 x the error at the phase-correlation shift + 1 grey level. The shifts
+    are tried nearest first and the search stops at the first one within that bound: the same
+    decision as the minimum over all 25, without warping the rest.
     """
+    frames = frames or _FrameCache(case)
     agree = measured = 0
     for (fa, ra), (fb, rb) in zip(tr.items, tr.items[1:], strict=False):
-        try:
-            a = load_image(case.root / fa.file)
-            b = load_image(case.root / fb.file)
-        except InputError:
+        a, b = frames.gray(fa.file), frames.gray(fb.file)
+        if a is None or b is None:
             continue
-        if a.bgr.shape != b.bgr.shape:
+        (ga_full, scale), (gb_full, _) = a, b
+        if ga_full.shape != gb_full.shape:
             continue
-        x, y, w, h = (v * a.scale for v in ra.box)
+        x, y, w, h = (v * scale for v in ra.box)
         m = max(w, h)
         x0, y0 = int(max(0, x - m)), int(max(0, y - m))
-        x1, y1 = int(min(a.bgr.shape[1], x + w + m)), int(min(a.bgr.shape[0], y + h + m))
+        x1, y1 = int(min(ga_full.shape[1], x + w + m)), int(min(ga_full.shape[0], y + h + m))
         if x1 - x0 < 16 or y1 - y0 < 16:
             continue
-        ga = cv2.cvtColor(a.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY).astype("float32")
-        gb = cv2.cvtColor(b.bgr[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY).astype("float32")
+        ga = ga_full[y0:y1, x0:x1]
+        gb = gb_full[y0:y1, x0:x1]
         valid = np.ones_like(ga, np.uint8)
         for bx, by, bw, bh in (ra.box, rb.box):
-            cx0, cy0 = int(bx * a.scale) - x0 - 4, int(by * a.scale) - y0 - 4
-            valid[max(0, cy0):max(0, cy0 + int(bh * a.scale) + 8), max(0, cx0):max(0, cx0 + int(bw * a.scale) + 8)] = 0
+            cx0, cy0 = int(bx * scale) - x0 - 4, int(by * scale) - y0 - 4
+            valid[max(0, cy0):max(0, cy0 + int(bh * scale) + 8), max(0, cx0):max(0, cx0 + int(bw * scale) + 8)] = 0
         mean_a, mean_b = ga[valid > 0].mean(), gb[valid > 0].mean()
         za, zb = (ga - mean_a) * valid, (gb - mean_b) * valid
         (sx, sy), _resp = cv2.phaseCorrelate(za, zb, cv2.createHanningWindow(za.shape[::-1], cv2.CV_32F))
-        px = (rb.box[0] + rb.box[2] / 2 - ra.box[0] - ra.box[2] / 2) * a.scale
-        py = (rb.box[1] + rb.box[3] / 2 - ra.box[1] - ra.box[3] / 2) * a.scale
+        px = (rb.box[0] + rb.box[2] / 2 - ra.box[0] - ra.box[2] / 2) * scale
+        py = (rb.box[1] + rb.box[3] / 2 - ra.box[1] - ra.box[3] / 2) * scale
+        bound = 1.15 * _shift_error(ga, gb, valid, valid, sx, sy) + 1.0
         # the region's own box jitters by a few pixels between frames: allow +-3 px around it
-        err_region = min(_shift_error(ga, gb, valid, valid, px + ex, py + ey)
-                         for ex in (-3, -1.5, 0, 1.5, 3) for ey in (-3, -1.5, 0, 1.5, 3))
-        err_best = min(_shift_error(ga, gb, valid, valid, sx, sy), err_region)
+        err_region = float("inf")
+        for ex, ey in _JITTER:
+            err_region = min(err_region, _shift_error(ga, gb, valid, valid, px + ex, py + ey))
+            if err_region <= bound:
+                break
         if not np.isfinite(err_region):
             continue
         measured += 1
-        agree += err_region <= 1.15 * err_best + 1.0
+        # err_region <= 1.15 * min(err_phase, err_region) + 1  <=>  err_region <= bound
+        agree += err_region <= bound
     return agree, measured
+
+
+# the 25 jitter offsets (+-3 px in 1.5-px steps), nearest first
+_JITTER = sorted(((ex, ey) for ex in (-3, -1.5, 0, 1.5, 3) for ey in (-3, -1.5, 0, 1.5, 3)),
+                 key=lambda e: (e[0] ** 2 + e[1] ** 2, e))
+
+
+class _FrameCache:
+    """Grey analysis-resolution frames for the tracks' steps, each decoded once.
+
+    Consecutive steps of a track share a frame, and tracks of one product share frames: the
+    frames of the last 8 are kept (grey, at analysis resolution)."""
+
+    def __init__(self, case: Case, keep: int = 8):
+        self.case, self.keep = case, keep
+        self._d: dict[str, tuple[np.ndarray, float] | None] = {}
+
+    def gray(self, rel: str) -> tuple[np.ndarray, float] | None:
+        if rel not in self._d:
+            try:
+                img = load_image(self.case.root / rel)
+                self._d[rel] = (cv2.cvtColor(img.bgr, cv2.COLOR_BGR2GRAY).astype("float32"), img.scale)
+            except InputError:
+                self._d[rel] = None
+            while len(self._d) > self.keep:
+                self._d.pop(next(iter(self._d)))
+        return self._d[rel]
 
 
 def _crop(case: Case, fr: FrameResult, box: list[float], tag: str) -> str | None:
@@ -330,6 +366,7 @@ class MaskedLogoDetector(Detector):
         layout = case_layout(case)
         _write_layout(case, layout)
         shot_len = _shot_lengths(results)
+        frames = _FrameCache(case)
         findings: list[Finding] = []
         for tr in build_tracks(results):
             fr0, reg0 = tr.items[0]
@@ -340,7 +377,7 @@ class MaskedLogoDetector(Detector):
             conf = max(r.confidence for _, r in tr.items)
             persisted = len(tr.items) >= 2
             conf = min(0.97, conf + 0.1) if persisted else conf * 0.85
-            agree, measured = _motion_agreement(case, tr) if persisted else (0, 0)
+            agree, measured = _motion_agreement(case, tr, frames) if persisted else (0, 0)
             if measured and agree < measured:
                 conf -= 0.15  # does not follow the surface it sits on: an overlay, or a tracking mix-up
             where = ""

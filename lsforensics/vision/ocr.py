@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import imagehash
 import numpy as np
 from PIL import Image
@@ -50,13 +51,15 @@ class OcrLine:
     raw: str
     box: list[float]  # [x, y, w, h] in original frame pixels
     score: float
-    rec_reused: bool = False  # recognition copied from an identical line crop of the previous read frame
+    rec_reused: str = ""  # why the recognition was copied from a line of the previous read frame
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        if not d.pop("rec_reused"):
-            return d
-        return {**d, "note": "line crop identical to the previous read frame's; its recognition reused"}
+        note = d.pop("rec_reused")
+        return {**d, "note": note} if note else d
+
+
+REUSED_SAME = "line crop identical to the previous read frame's; its recognition reused"
 
 
 def _crop_key(img: np.ndarray) -> np.ndarray:
@@ -66,48 +69,168 @@ def _crop_key(img: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(g.astype(np.uint8)).resize((kw, 32), Image.Resampling.BILINEAR), np.float32)
 
 
-class _RecCache:
-    """Wraps rapidocr's recogniser: a line crop that is the same picture as one read in the
-    previous OCRed frame is not recognised again.
+@dataclass(frozen=True)
+class TrackParams:
+    """When a line is "the same text" as a line of the previous read frame that moved or stayed.
 
-    In a livestream the host moves (so frames change) while captions and price stickers hold
-    still for minutes; recognition is most of the OCR time. "Same" is strict: a 32-px-high
-    thumbnail of the crop with mean grey difference <= 1.5 and 99.5th percentile <= 12, so one
-    changed glyph (a price going from 199 to 189) forces a new recognition.
+    A viewer comment scrolls up the column over a semi-transparent bubble and the platform's
+    counters and placeholders sit over the moving scene: the picture behind the text changes, so
+    its pixels are never the same twice, and the text detector's box around it jitters by a few
+    pixels, but its strokes (opaque, drawn the same way) do not change. A line is tracked to a
+    line of the previous read frame when its box has about the same size and left edge (moved
+    vertically, or not at all), each box lies inside the other (aligned) but for a margin of
+    ``margin_h`` of the line height (no glyph more or less), and the frame's pixels over both
+    boxes, aligned at the best of a few pixels, show the same strokes: no pixel that is a stroke
+    in either frame (``stroke_level`` of the contrast above the background) differs by
+    ``diff_level`` of the contrast or more, in any block of ``block_h`` line heights (a changed
+    digit, 199 -> 189, or another user name changes whole strokes) or over the whole line.
     """
 
-    def __init__(self, inner: Any):
+    margin_h: float = 0.3  # box extent differences allowed, as a share of the line height
+    min_contrast: float = 60.0  # grey levels between the strokes and the background
+    stroke_level: float = 0.5  # a stroke pixel is at least this share of the contrast above the background
+    diff_level: float = 0.5  # ... and differs from the other frame's pixel by this share or more
+    block_h: float = 0.5  # blocks of this many line heights (about half a glyph)
+    max_block_share: float = 0.01  # differing pixels allowed in a block, as a share of the block
+    max_share: float = 0.02  # ... and over the region, as a share of its stroke pixels
+    search_px: int = 4  # alignment searched +- this many pixels around the boxes' offset
+
+
+def _polarity(g: np.ndarray, p: TrackParams) -> tuple[float, float] | None:
+    """(background level, signed contrast) of a text region: strokes lighter (+) or darker (-)."""
+    med = float(np.median(g))
+    hi, lo = float(np.percentile(g, 99)), float(np.percentile(g, 1))
+    if hi - med >= max(med - lo, p.min_contrast):
+        return med, hi - med
+    if med - lo >= max(hi - med, p.min_contrast):
+        return med, lo - med
+    return None
+
+
+def same_text_region(cur: np.ndarray, prev: np.ndarray, box: tuple[float, float, float, float],
+                     pbox: tuple[float, float, float, float], p: TrackParams) -> tuple[int, int] | None:
+    """The shift (dx, dy) from ``pbox`` in grey frame ``prev`` to ``box`` in grey frame ``cur`` at
+    which both show the same strokes (``TrackParams``), or None."""
+    x0, y0, x1, y1 = box
+    px0, py0, px1, py1 = pbox
+    lh = max(1.0, min(y1 - y0, py1 - py0))
+    m = p.margin_h * lh + 1.0
+    dx0, dy0 = round(x0 - px0), round((y0 + y1) / 2 - (py0 + py1) / 2)
+    if abs((x1 - x0) - (px1 - px0)) > m or abs((y1 - y0) - (py1 - py0)) > m or abs(dx0) > m:
+        return None
+    H, W = cur.shape
+    # the union of the box and the previous box moved by the offset, with the search margin
+    s = p.search_px
+    ux0, uy0 = int(min(x0, px0 + dx0)) - 2, int(min(y0, py0 + dy0)) - 2
+    ux1, uy1 = int(max(x1, px1 + dx0)) + 3, int(max(y1, py1 + dy0)) + 3
+    if ux0 - s - abs(dx0) < 0 or uy0 - s < 0 or ux1 + s > W or uy1 + s > H:
+        return None  # at the frame's edge: not compared
+    if uy0 - dy0 - s < 0 or uy1 - dy0 + s > H or ux0 - dx0 - s < 0 or ux1 - dx0 + s > W:
+        return None
+    a = cur[uy0:uy1, ux0:ux1]
+    pol = _polarity(a, p)
+    if pol is None:
+        return None
+    med, c = pol
+    sa = (a - med) / c  # strokes toward 1, background toward 0 (either polarity)
+    win = prev[uy0 - dy0 - s:uy1 - dy0 + s, ux0 - dx0 - s:ux1 - dx0 + s]
+    pp = _polarity(win, p)
+    if pp is None or (pp[1] > 0) != (c > 0):
+        return None
+    sw = (win - pp[0]) / c
+    res = cv2.matchTemplate(np.clip(sw, 0, 1).astype(np.float32), np.clip(sa, 0, 1).astype(np.float32), cv2.TM_SQDIFF)
+    _mn, _mx, (bx, by), _ = cv2.minMaxLoc(res)
+    sb = sw[by:by + a.shape[0], bx:bx + a.shape[1]]
+    diff = ((sa >= p.stroke_level) | (sb >= p.stroke_level)) & (np.abs(sa - sb) >= p.diff_level)
+    strokes = max(1, int((sa >= p.stroke_level).sum()), int((sb >= p.stroke_level).sum()))
+    if diff.sum() > p.max_share * strokes:
+        return None
+    bw = max(4, int(p.block_h * lh))
+    cols = diff.sum(0)
+    blocks = np.add.reduceat(cols, np.arange(0, cols.size, bw))
+    if blocks.max() > p.max_block_share * bw * a.shape[0]:
+        return None
+    return dx0 + s - bx, dy0 + s - by
+
+
+@dataclass
+class _Seen:
+    key: np.ndarray
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1 in the recogniser's frame pixels (nan: unknown)
+    txt: str
+    score: float
+    words: Any
+
+
+class _RecCache:
+    """Wraps rapidocr's recogniser: a line crop that shows the same text as a line read in the
+    previous OCRed frame is not recognised again.
+
+    Two kinds of "same". *Identical*: a 32-px-high thumbnail of the crop with mean grey
+    difference <= 1.5 and 99.5th percentile <= 12 (captions and price stickers that hold still
+    for minutes while the host moves). *Tracked*: the same text moved (a scrolling comment) over
+    a background that changed, by position and strokes (``TrackParams``). One changed glyph
+    (a price going from 199 to 189) fails both and forces a new recognition.
+    """
+
+    def __init__(self, inner: Any, track: TrackParams | None = None):
         self.inner = inner
-        self.prev: list[tuple[np.ndarray, str, float, Any]] = []
-        self.cur: list[tuple[np.ndarray, str, float, Any]] = []
-        self.reused_idx: set[int] = set()
-        self.hits = self.misses = 0
+        self.track = track
+        self.prev: list[_Seen] = []
+        self.cur: list[_Seen] = []
+        self.boxes: list[tuple[float, float, float, float]] = []  # the detector's boxes of this frame
+        self.gray: np.ndarray | None = None  # this frame, grey, in the boxes' pixels
+        self.prev_gray: np.ndarray | None = None
+        # the lines of this frame whose recognition was reused: (raw text, this box, why, the reused line's box)
+        self.reused: list[tuple[str, tuple[float, float, float, float], str, tuple[float, float, float, float]]] = []
+        self.ratio = (1.0, 1.0)  # the recogniser's frame pixels per analysis pixel (w, h)
+        self.hits = self.misses = self.tracked = 0
 
     def next_frame(self) -> None:
         self.prev, self.cur = self.cur, []
+        self.prev_gray, self.gray = self.gray, None
+        self.boxes = []
+
+    def _match(self, k: np.ndarray, box: tuple[float, float, float, float]) -> tuple[_Seen, str] | None:
+        for pv in self.prev:
+            if pv.key.shape == k.shape:
+                d = np.abs(pv.key - k)
+                if d.mean() <= 1.5 and np.percentile(d, 99.5) <= 12:
+                    return pv, REUSED_SAME
+        if self.track is None or self.gray is None or self.prev_gray is None or np.isnan(box[0]) \
+                or self.gray.shape != self.prev_gray.shape:
+            return None
+        for pv in self.prev:
+            if not pv.txt or np.isnan(pv.box[0]):
+                continue
+            shift = same_text_region(self.gray, self.prev_gray, box, pv.box, self.track)
+            if shift is not None:
+                dy = shift[1]
+                where = f"moved {dy:+d} px vertically" if dy else "at the same place"
+                return pv, (f"same text strokes as the line at {{box}} of the previous read frame{{frame}}, {where} "
+                            "over a changed background; its recognition reused")
+        return None
 
     def __call__(self, imgs: list[np.ndarray]) -> Any:
         from rapidocr.ch_ppocr_rec import TextRecOutput
 
+        nan = float("nan")
+        boxes = self.boxes if len(self.boxes) == len(imgs) else [(nan, nan, nan, nan)] * len(imgs)
         keys = [_crop_key(im) for im in imgs]
         txts: list[str] = [""] * len(imgs)
         scores: list[float] = [0.0] * len(imgs)
         words: list[Any] = [()] * len(imgs)
         todo: list[int] = []
-        self.reused_idx = set()
+        self.reused = []
         for i, k in enumerate(keys):
-            match = None
-            for pk, pt, ps, pw in self.prev:
-                if pk.shape == k.shape:
-                    d = np.abs(pk - k)
-                    if d.mean() <= 1.5 and np.percentile(d, 99.5) <= 12:
-                        match = (pt, ps, pw)
-                        break
+            match = self._match(k, boxes[i])
             if match is None:
                 todo.append(i)
             else:
-                txts[i], scores[i], words[i] = match
-                self.reused_idx.add(i)
+                pv, why = match
+                txts[i], scores[i], words[i] = pv.txt, pv.score, pv.words
+                self.reused.append((pv.txt, boxes[i], why, pv.box))
+                self.tracked += why != REUSED_SAME
         self.hits += len(imgs) - len(todo)
         self.misses += len(todo)
         if todo:
@@ -116,7 +239,7 @@ class _RecCache:
             for j, i in enumerate(todo):
                 txts[i], scores[i] = res.txts[j], float(res.scores[j])
                 words[i] = wr[j] if j < len(wr) else ()
-        self.cur += [(k, t, sc, w) for k, t, sc, w in zip(keys, txts, scores, words, strict=True)]
+        self.cur += [_Seen(k, bx, t, sc, w) for k, bx, t, sc, w in zip(keys, boxes, txts, scores, words, strict=True)]
         return TextRecOutput(imgs=imgs, txts=tuple(txts), scores=scores, word_results=tuple(words), elapse=0.0)
 
 
@@ -135,6 +258,7 @@ class OcrParams:
     pixel_level: float = 20.0  # ... and fewer than `pixel_count` thumbnail pixels changed by more than this
     pixel_count: int = 2
     reuse_lines: bool = True  # re-recognise only line crops that changed since the last read frame
+    track_lines: bool = True  # ... and not those that moved with their text unchanged (TrackParams)
     threads: int = 0  # ONNX Runtime intra-op threads (0: all cores); not a setting of the result
 
 
@@ -171,8 +295,24 @@ class OcrEngine:
                 "EngineConfig.onnxruntime.intra_op_num_threads": self.p.threads or -1,
             })
             if self.p.reuse_lines:
-                self._cache = _RecCache(self._engine.recognize_txt)
-                self._engine.recognize_txt = self._cache
+                cache = self._cache = _RecCache(self._engine.recognize_txt,
+                                                TrackParams() if self.p.track_lines else None)
+                self._engine.recognize_txt = cache
+                detect_and_crop = self._engine.detect_and_crop
+
+                def detect_and_crop_boxes(img: np.ndarray, op_record: dict[str, Any]) -> Any:
+                    # the detector's boxes and the picture they are in, for tracking lines
+                    crops, det = detect_and_crop(img, op_record)
+                    pts = [np.asarray(b, np.float32) for b in (det.boxes if det.boxes is not None else [])]
+                    cache.boxes = [(*(float(v) for v in q.min(0)), *(float(v) for v in q.max(0))) for q in pts]
+                    pad = op_record.get("padding_1") or {}
+                    plain = not pad.get("top") and not pad.get("left") and img.ndim == 3
+                    pre = op_record.get("preprocess") or {}
+                    cache.ratio = (float(pre.get("ratio_w", 1.0)), float(pre.get("ratio_h", 1.0)))
+                    cache.gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32) if plain else None
+                    return crops, det
+
+                self._engine.detect_and_crop = detect_and_crop_boxes
         return self._engine
 
     @property
@@ -180,14 +320,21 @@ class OcrEngine:
         """(line crops whose recognition was reused, line crops recognised)."""
         return (self._cache.hits, self._cache.misses) if self._cache else (0, 0)
 
-    def read(self, image: LoadedImage) -> list[OcrLine]:
+    @property
+    def line_tracked(self) -> int:
+        """Line crops whose recognition was reused because the same text moved (of ``line_reuse[0]``)."""
+        return self._cache.tracked if self._cache else 0
+
+    def read(self, image: LoadedImage, prev_frame: str = "") -> list[OcrLine]:
+        """The text lines of ``image``; ``prev_frame`` names the previously read frame in notes."""
         engine = self._get()
         if self._cache is not None:
             self._cache.next_frame()
         res = engine(image.bgr)
         if res is None or res.boxes is None or res.txts is None:
             return []
-        reused = {self._cache.cur[i][1] for i in self._cache.reused_idx} if self._cache else set()
+        reused = self._cache.reused if self._cache else []
+        rw, rh = self._cache.ratio if self._cache else (1.0, 1.0)
         lines: list[OcrLine] = []
         for poly, raw, score in zip(res.boxes, res.txts, res.scores, strict=False):
             text = normalize_ocr_text(raw)
@@ -197,11 +344,20 @@ class OcrEngine:
             x0, y0 = pts.min(0)
             x1, y1 = pts.max(0)
             box = image.to_original([float(x0), float(y0), float(x1 - x0), float(y1 - y0)])
-            lines.append(OcrLine(text, raw, box, round(float(score), 4), rec_reused=raw in reused))
+            note = ""
+            # the reused crop at this line's place (by text alone when the boxes were not seen)
+            hit = next((r for r in reused if r[0] == raw and (np.isnan(r[1][0]) or (
+                abs(r[1][0] - float(x0) * rw) <= 1.0 and abs(r[1][1] - float(y0) * rh) <= 1.0))), None)
+            if hit is not None:
+                _raw, _at, why, (px0, py0, px1, py1) = hit
+                pbox = image.to_original([px0 / rw, py0 / rh, (px1 - px0) / rw, (py1 - py0) / rh])
+                note = why.replace("{box}", "[" + ", ".join(f"{v:g}" for v in pbox) + "]") \
+                    .replace("{frame}", f" {prev_frame}" if prev_frame else "")
+            lines.append(OcrLine(text, raw, box, round(float(score), 4), rec_reused=note))
         return lines
 
-    def read_file(self, path: Path) -> list[OcrLine]:
-        return self.read(load_image(path))
+    def read_file(self, path: Path, prev_frame: str = "") -> list[OcrLine]:
+        return self.read(load_image(path), prev_frame)
 
 
 THUMB = (240, 136)  # 1/4 of a 960x540 frame: a changed digit of a small price sticker still shows
@@ -240,6 +396,8 @@ class OcrStage(Stage):
     def params(self) -> dict[str, Any]:
         d = asdict(self.p)
         d.pop("threads")
+        if self.p.reuse_lines and self.p.track_lines:
+            d["track"] = asdict(TrackParams())  # when a moved line keeps its reading
         return {**d, "engine": "rapidocr", "engine_version": OcrEngine.version()}
 
     def inputs(self, case: Case) -> list[Path]:
@@ -287,7 +445,7 @@ class OcrStage(Stage):
                                             f"max block change {change:.1f}); text reused"})
                     continue
             try:
-                lines = self.engine.read_file(path)
+                lines = self.engine.read_file(path, prev_frame=str(last["frame"]) if last else "")
             except InputError as exc:
                 skipped.append({"frame": str(rel), "reason": str(exc)})
                 progress.log(f"ocr: {exc}")
@@ -302,6 +460,7 @@ class OcrStage(Stage):
         hits, misses = self.engine.line_reuse
         return {"frames": len(frames), "ocred": ocred, "reused": reused, "skipped": skipped,
                 "line_crops_recognised": misses, "line_crops_reused": hits,
+                "line_crops_tracked": self.engine.line_tracked,
                 "lines": len(out), "seconds": round(elapsed, 2),
                 # this thread's CPU: all of OCR's when ONNX Runtime runs on one thread (side by side)
                 "cpu_s": round(time.thread_time() - cpu0, 2),
