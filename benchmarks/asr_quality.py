@@ -48,11 +48,13 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per TTS line (record, accepted, refused)")
     ap.add_argument("--seed", type=int, default=4)
+    ap.add_argument("--no-context", action="store_true",
+                    help="judge recovered terms by sound alone (without the lexicon's context test lsf analyze uses)")
     ap.add_argument("--dump", type=Path, help="write the stream's transcript (JSON) here, to diff two settings")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from rapidfuzz.distance import Levenshtein
-    from test_asr_real import PLANTED, TTS, ZH_CLIPS, key_terms, norm, said
+    from test_asr_real import PLANTED, TTS, ZH_CLIPS, key_terms, norm, said, term_context
 
     from lsforensics.asr.audio import load_audio
     from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
@@ -67,8 +69,9 @@ def main() -> None:
     opts = replace(TranscribeOptions(language="zh"), **over)
     skip = set(a.skip.split(",")) - {""}
     terms = key_terms()
-    tr = Transcriber(None, replace(opts, workers=1), terms)
-    print(f"settings: {over or 'defaults'}; {len(terms)} key terms; load average {os.getloadavg()[0]:.1f}")
+    context = None if a.no_context else term_context()
+    tr = Transcriber(None, replace(opts, workers=1), terms, context)
+    print(f"settings: {over or 'defaults'}; {len(terms)} key terms; context test {'off' if a.no_context else 'on'}; load average {os.getloadavg()[0]:.1f}")
     realdata = HERE.parent.parent / "shared" / "realdata"
 
     def cpu() -> float:
@@ -119,7 +122,7 @@ def main() -> None:
         subprocess.run(["ffmpeg", "-v", "error", "-i", str(st.video), "-vn", "-ac", "1", "-ar", "16000",
                         "-c:a", "pcm_s16le", str(wav)], check=True, capture_output=True)
         ref = norm("".join(ln["text"] for ln in st.truth["lines"]))
-        full = Transcriber(None, opts, terms)
+        full = Transcriber(None, opts, terms, context)
         c0, w0 = cpu(), time.monotonic()
         t = full.transcribe_file(wav)
         c1, w1 = cpu() - c0, time.monotonic() - w0

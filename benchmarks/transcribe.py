@@ -68,12 +68,13 @@ def child(config: str, audio: str) -> None:
     from dataclasses import replace
 
     from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
-    from lsforensics.pipeline import key_terms
+    from lsforensics.pipeline import key_terms, requested_rules, term_context
 
     backend, over, recover = CONFIGS[config]
     terms = key_terms()[0] if recover else []
     t_load = time.monotonic()
-    tr = Transcriber(None, replace(TranscribeOptions(), backend=backend, recover=recover, **over), terms)
+    context = term_context(requested_rules(())) if recover else None  # as lsf transcribe/analyze hand it to asr
+    tr = Transcriber(None, replace(TranscribeOptions(), backend=backend, recover=recover, **over), terms, context)
     load_s = time.monotonic() - t_load
     c0, w0 = time.process_time(), time.monotonic()
     out = tr.transcribe_file(audio)
@@ -84,6 +85,7 @@ def child(config: str, audio: str) -> None:
     print(json.dumps({"config": config, "audio_s": out.duration, "speech_s": out.speech_duration, "wall_s": wall,
                       "cpu_s": cpu, "load_s": load_s, "rss_mb": rss, "segments": len(out.segments),
                       "candidates": len(out.candidates), "accepted": sum(c.accepted for c in out.candidates),
+                      "phases": {k: round(v, 1) for k, v in tr.cpu.items()},
                       "text": out.text[:60]}, ensure_ascii=False))
 
 
@@ -92,6 +94,7 @@ def main() -> None:
     ap.add_argument("--audio", type=Path, help="16 kHz mono WAV (default: built from ../shared)")
     ap.add_argument("--configs", default=",".join(CONFIGS), help=f"comma list of {', '.join(CONFIGS)}")
     ap.add_argument("--short", action="store_true", help="30.6 s audio (4 TTS lines + Chaplin music) for slow backends")
+    ap.add_argument("--phases", action="store_true", help="also print the CPU-s per audio minute of each decoding phase")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
@@ -113,6 +116,9 @@ def main() -> None:
         m = r["audio_s"] / 60
         print(f"{cfg:<16}{r['audio_s']:>8.1f}{r['speech_s'] or 0:>9.1f}{r['wall_s'] / m:>11.1f}{r['cpu_s'] / m:>10.1f}"
               f"{r['load_s']:>7.1f}{r['rss_mb']:>8.0f}{r['segments']:>6}{r['accepted']:>5}/{r['candidates']:<3}")
+        if a.phases and r.get("phases"):
+            print("    " + ", ".join(f"{k} {v / m:.2f}/min" if k.endswith("_cpu_s") else f"{k} {v:g}"
+                                     for k, v in r["phases"].items()))
 
 
 if __name__ == "__main__":

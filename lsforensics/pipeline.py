@@ -126,7 +126,16 @@ def transcribe_stage(values: dict[str, Any], rules: RuleSet, threads: int = 0, w
         topts = replace(topts, backend=values["backend"])
     case_options.check_values("transcribe", values)
     terms, note = key_terms(rules)
-    return TranscribeStage(values.get("model"), topts, terms=terms, terms_note=note)
+    return TranscribeStage(values.get("model"), topts, terms=terms, terms_note=note, context=term_context(rules))
+
+
+def term_context(rules: RuleSet):  # noqa: ANN201 - text.match.TermContext, or None without the text core
+    """The lexicon's context test for terms recovered by the biased pass (asr asks it, never reads rules)."""
+    try:
+        from .text.match import TermContext
+    except ImportError:
+        return None
+    return TermContext(rules)
 
 
 def ocr_stage(values: dict[str, Any], threads: int = 0) -> Stage:

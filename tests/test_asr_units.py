@@ -126,3 +126,54 @@ def test_a_recovered_term_may_not_take_two_characters_of_another_word(text, term
     got = splits_a_word(seg, Proposal(term, 1.0, 2.0, unbiased, 1.0, 0))
     print(f"{text} / {term}: {got}")
     assert (got is not None) is refused, got
+
+
+class _Biased:
+    """A stand-in decoder: every biased pass writes the hotwords' first term over the whole clip,
+    and counts its calls (no model: what recovery decides without the audio)."""
+
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def transcribe(self, audio, options):  # noqa: ANN001, ANN201
+        self.calls += 1
+        term = (options.hotwords or "").split()[0]
+        n = len(audio) / SR
+        return [Segment(0.0, n, term, [Word(0.0, n, term, 0.9)], term)], n
+
+    def score(self, audio, texts, language):  # noqa: ANN001, ANN201
+        return [0.0 for _ in texts]  # exact homophones: the same score whatever the text
+
+
+def test_a_short_recovered_term_needs_the_lexicons_context():
+    """Issue 14: the record garbled 这个小箱子是赠品 into 这个小乡只是正经 (realistic seed 2), an exact
+    homophone of 小香 that the acoustic score cannot refuse. Without a brand or product word in the
+    segment or its neighbours the lexicon would not report 小香 there, so recovery refuses it before
+    any re-decoding; the true 小香 of 这款小箱的包包 is kept, and an everyday word (百搭) is not asked."""
+    import pickle
+
+    from lsforensics.asr.recover import recover_terms
+    from lsforensics.rules import load_rules
+    from lsforensics.text.match import TermContext
+
+    ctx = pickle.loads(pickle.dumps(TermContext(load_rules())))  # it travels to the decoder processes
+    assert ctx.holds("这个小乡只是正经", 2, 4, "小香") is False
+    assert ctx.holds("这款小箱的包包今天福利价", 2, 4, "小香") is True
+    assert ctx.holds("颜色很摆搭怎么穿都好看", 3, 5, "百搭") is None  # ambiguous: also an everyday word
+    audio = np.zeros(SR * 12, np.float32)
+    bare, good = _seg("这个小乡只是正经", 0.5), _seg("这款小箱的包包今天福利价", 7.0)
+    filler = _seg("我们的客服在线", 4.5)
+    fake = _Biased()
+    cands = recover_terms(fake, audio, [bare], ["小香"], "zh", context=ctx)
+    print([(c.term, c.unbiased, c.accepted, c.reason) for c in cands])
+    assert [c.accepted for c in cands] == [False] and "brand or product word" in cands[0].reason
+    assert fake.calls == 0  # the record alone refused it: no biased decode was spent
+    cands = recover_terms(fake, audio, [bare, filler, good], ["小香"], "zh", context=ctx)
+    assert [(c.unbiased, c.accepted) for c in cands] == [("小乡", False), ("小箱", True)]
+    # the neighbouring segment's words count (Whisper cuts one sentence into segments)
+    cands = recover_terms(_Biased(), audio, [bare, good], ["小香"], "zh", context=ctx)
+    assert [(c.unbiased, c.accepted) for c in cands] == [("小乡", True), ("小箱", True)]
+    without = recover_terms(_Biased(), audio, [bare], ["小香"], "zh")  # sound and time alone: accepted
+    assert [c.accepted for c in without] == [True]

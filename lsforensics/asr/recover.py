@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -75,6 +76,38 @@ class Proposal:
     unbiased: str
     similarity: float
     segment: int
+
+
+class TermContext(Protocol):
+    """The lexicon's context test (``text.match.TermContext``), handed in by the caller: asr does not
+    read the rules. ``holds`` is None for a term the lexicon does not know."""
+
+    sha256: str
+
+    def holds(self, text: str, s: int, e: int, term: str) -> bool | None: ...
+
+
+def lacks_context(context: TermContext | None, segments: list[Segment], p: Proposal) -> str | None:
+    """The record's words around the proposal (its segment and the neighbouring ones, joined by 。 as
+    the detector joins them) when the lexicon would not report the term there with those words
+    around it, else None. A short term the biased pass heard (two characters or fewer) needs the
+    context the lexicon asks of a match by sound: where the record and the term are exact
+    homophones (这个小乡只是正经 for 这个小箱子是赠品) the acoustic score cannot tell them apart, and
+    without a brand or product word nearby nothing says the speaker meant the code-word. The
+    neighbours count because Whisper cuts one sentence into segments (高放|里面最好的版本 after
+    迪家的这款老花脱脱包), as the detector's context window does."""
+    if context is None:
+        return None
+    seg = segments[p.segment]
+    k = _locate(seg, p)
+    if k is None:
+        return None
+    before = "。".join(x.text for x in segments[max(0, p.segment - 1):p.segment])
+    after = "。".join(x.text for x in segments[p.segment + 1:p.segment + 2])
+    left = before + "。" if before else ""
+    text = left + seg.text + ("。" + after if after else "")
+    s0 = len(left) + k
+    return seg.text if context.holds(text, s0, s0 + len(p.unbiased), p.term) is False else None
 
 
 def char_stream(segments: list[Segment]) -> list[list[_Char]]:
@@ -237,10 +270,12 @@ def recover_terms(
     opts: RecoveryOptions | None = None,
     offset: float = 0.0,
     stats: dict[str, float] | None = None,
+    context: TermContext | None = None,
 ) -> list[Candidate]:
     """Candidates for ``terms`` in ``audio`` (times of ``segments`` are relative to the array start;
     returned candidates are shifted by ``offset``). ``stats``, when given, accumulates the CPU
-    seconds and window counts of each phase (``pass1_cpu_s``, ``pass2_windows`` ...)."""
+    seconds and window counts of each phase (``pass1_cpu_s``, ``pass2_windows`` ...). ``context``, when
+    given, is the lexicon's context test (``lacks_context``), asked before the acoustic score."""
     opts = opts or RecoveryOptions()
     if not terms or not segments:
         return []
@@ -290,6 +325,15 @@ def recover_terms(
     # Pass 1: whole segments (natural pauses at both ends, full context), consecutive segments
     # with proposals packed into one window of <= ``window_s``: Whisper pads every window to 30 s,
     # so the encoder costs the same for 5 s as for 28 s and packing saves most of the time.
+    # What the record alone refuses (a cut word, a particle, no context for a short term) needs no
+    # biased decode: a window is decoded only when it holds a proposal that could still be accepted.
+    # The windows and their hotwords are the same as without this (all proposals), so every other
+    # proposal's outcome is unchanged; only windows of refused proposals alone are skipped.
+    splits = {i: splits_a_word(segments[p.segment], p) for i, p in enumerate(proposals)}
+    particles = {i: None if splits[i] else reads_a_particle(segments[p.segment], p) for i, p in enumerate(proposals)}
+    bare = {i: None if splits[i] or particles[i] else lacks_context(context, segments, p)
+            for i, p in enumerate(proposals)}
+    live = {i for i in range(len(proposals)) if not (splits[i] or particles[i] or bare[i])}
     by_seg: dict[int, list[int]] = {}
     for i, p in enumerate(proposals):
         by_seg.setdefault(p.segment, []).append(i)
@@ -302,21 +346,24 @@ def recover_terms(
         else:
             packs.append((a, b, list(idx)))
     for a, b, idx in packs:
-        try_window(idx, a, b, BEAMS[0], "pass1")
+        if live.intersection(idx):
+            try_window(idx, a, b, BEAMS[0], "pass1")
+        else:
+            count("pass1_skipped", 1)
     # Pass 2, only for places still unconfirmed: a short window around them (less room to loop).
     # Measured on the TTS set, each pass recovers terms the other misses (docs/asr.md).
     index = {id(p): i for i, p in enumerate(proposals)}
     for group in _groups(proposals, opts.pad):
         idx = [index[id(p)] for p in group if not settled(index[id(p)])]
-        if idx:
+        if idx and not live.intersection(idx):
+            count("pass2_skipped", 1)
+        elif idx:
             try_window(idx, max(0.0, min(proposals[i].start for i in idx) - opts.pad),
                        min(dur, max(proposals[i].end for i in idx) + opts.pad), BEAMS[1], "pass2")
 
-    splits = {i: splits_a_word(segments[proposals[i].segment], proposals[i]) for i in found}
-    particles = {i: reads_a_particle(segments[proposals[i].segment], proposals[i]) for i in found if not splits[i]}
     to_score: dict[int, list[int]] = {}  # segment -> proposals to score in it (the words of the record allow them)
     for i in sorted(found):
-        if not splits[i] and not particles[i]:
+        if not splits[i] and not particles[i] and not bare[i]:
             to_score.setdefault(proposals[i].segment, []).append(i)
     llrs: dict[int, float | None] = {}
     for si, idx in to_score.items():
@@ -328,12 +375,13 @@ def recover_terms(
 
     used: set[tuple[str, float]] = set()
     for i, p in enumerate(proposals):
-        if i not in found:
+        if i not in found and i in live:
             out.append(Candidate(p.term, p.start + offset, p.end + offset, "", p.unbiased, p.similarity, False,
                                  METHOD, "biased pass did not write the term here"))
             continue
-        h = found[i]
-        used.add((p.term, round(h[0], 1)))
+        h = found.get(i) or (p.start, p.end, "")  # not found and refused by the record: listed at its place
+        if i in found:
+            used.add((p.term, round(h[0], 1)))
         split = splits[i]
         if split:
             out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
@@ -346,6 +394,12 @@ def recover_terms(
                                  f"the record reads '{particle}' here: a sentence particle where the term has a word "
                                  "(你们爱吗 is 'do you love it?', not 爱马); the same sounds, so no acoustic score "
                                  "can tell them apart"))
+            continue
+        if bare[i]:
+            out.append(Candidate(p.term, h[0] + offset, h[1] + offset, h[2], p.unbiased, p.similarity, False, METHOD,
+                                 f"the record reads '{bare[i]}' here: a short term recovered by sound needs a brand or "
+                                 "product word around it (as any match by sound does), and none is there; where the "
+                                 "syllables are the same the acoustic score cannot tell the term from the record"))
             continue
         llr = llrs[i]
         if llr is None:

@@ -28,10 +28,12 @@ CHECKPOINT = ".transcribe.checkpoint.jsonl"
 
 class TranscribeStage(Stage):
     name = "transcribe"
-    version = 2  # 2: a re-decoded term is refused where the record reads a sentence particle (爱吗)
+    # 2: a re-decoded term is refused where the record reads a sentence particle (爱吗)
+    # 3: a re-decoded short term needs the lexicon's context around it (小香 for 这个小乡只是正经)
+    version = 3
 
     def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
-                 terms: list[str] | None = None, terms_note: str | None = None):
+                 terms: list[str] | None = None, terms_note: str | None = None, context=None):  # noqa: ANN001
         """``terms``: the key terms for corroborated recovery, from the caller (``pipeline.key_terms``
         reads them from the case's rules); none means recovery is off and the transcript says so."""
         self.options = options or TranscribeOptions()
@@ -43,6 +45,7 @@ class TranscribeStage(Stage):
         self.model: ModelInfo = identify_model(model)
         self.terms_note = terms_note
         self.terms = sorted(set(terms or []))
+        self.context = context  # text.match.TermContext: the lexicon's context test for recovered terms
 
     def params(self) -> dict[str, Any]:
         return {
@@ -51,6 +54,7 @@ class TranscribeStage(Stage):
             **self.options.to_params(),
             "terms_sha256": hashlib.sha256("\n".join(self.terms).encode()).hexdigest(),
             "n_terms": len(self.terms),
+            **({"context_rules_sha256": self.context.sha256} if self.context is not None else {}),
         }
 
     def inputs(self, case: Case) -> list[Path]:
@@ -69,7 +73,7 @@ class TranscribeStage(Stage):
                             notes=["the source has no audio stream: nothing to transcribe"],
                             speech_duration=0.0, params=self.options.to_params())
         else:
-            transcriber = Transcriber(self.model, self.options, self.terms)
+            transcriber = Transcriber(self.model, self.options, self.terms, self.context)
             progress.log(f"transcribe: {self.options.backend}, model {self.model.name}, language {self.options.language}")
             tr = transcriber.transcribe_file(case.audio, progress=progress, checkpoint=ckpt)
             resumed, elapsed, cpu = transcriber.resumed_chunks, transcriber.elapsed_s, transcriber.cpu

@@ -28,7 +28,7 @@ from ..progress import NullProgress, Progress
 from .audio import SR, Chunk, NotPlainWav, WavReader, load_audio, plan_chunks
 from .backends import DEFAULT_BACKEND, DecodeOptions, get_backend
 from .chinese import has_han, to_simplified
-from .recover import RecoveryOptions, recover_terms
+from .recover import RecoveryOptions, TermContext, recover_terms
 from .types import Candidate, Segment, Transcript
 from .weights import ModelInfo, identify_model
 
@@ -171,8 +171,12 @@ def _shift(segs: list[Segment], dt: float) -> list[Segment]:
 
 class Transcriber:
     def __init__(self, model: str | os.PathLike[str] | ModelInfo | None = None,
-                 options: TranscribeOptions | None = None, terms: list[str] | None = None):
+                 options: TranscribeOptions | None = None, terms: list[str] | None = None,
+                 context: TermContext | None = None):
+        """``context``: the lexicon's context test for recovered short terms (``text.match.TermContext``;
+        the pipeline passes it), None to judge recovered terms by sound and time alone."""
         self.options = options or TranscribeOptions()
+        self.context = context
         if self.options.language not in ("zh", "en", "auto"):
             raise InputError(f"--language {self.options.language}: choose zh, en or auto")
         self.model = model if isinstance(model, ModelInfo) else identify_model(model)
@@ -235,7 +239,7 @@ class Transcriber:
         cands: list[Candidate] = []
         if o.recover and self.terms and self.language == "zh" and segs:
             cands = recover_terms(self.backend, audio, segs, self.terms, self.language, o.recovery, offset=offset,
-                                  stats=self.cpu)
+                                  stats=self.cpu, context=self.context)
         _shift(segs, offset)
         for d in dropped:
             d["start"], d["end"] = round(d["start"] + offset, 3), round(d["end"] + offset, 3)
@@ -367,7 +371,7 @@ class Transcriber:
         opts = replace(self.options, threads=max(1, cores // workers), workers=1)
         state = (self.language, self.language_probability, list(self.notes))
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                                 initargs=(self.model, opts, self.terms)) as pool:
+                                 initargs=(self.model, opts, self.terms, self.context)) as pool:
             with _spawn_without_main():  # the workers are started by the first submits
                 futs = {pool.submit(_worker_decode, str(path), ch, state): ch for ch in pending}
             try:
@@ -396,6 +400,8 @@ class Transcriber:
         model.update(self.backend.describe())
         params = self.options.to_params()
         params["terms_sha256"] = hashlib.sha256("\n".join(self.terms).encode()).hexdigest()
+        if self.context is not None:
+            params["context_rules_sha256"] = self.context.sha256
         return Transcript(language, self.backend.name, model, segs, cands, dropped, notes, duration, speech,
                           self.language_probability, params)
 
@@ -404,7 +410,8 @@ class Transcriber:
         h = hashlib.sha256()
         st = audio.stat()
         h.update(json.dumps([st.st_size, st.st_mtime_ns, self.model.sha256, self.backend.name,
-                             self.options.to_params(), self.terms], sort_keys=True, default=str).encode())
+                             self.options.to_params(), self.terms, self.context and self.context.sha256],
+                            sort_keys=True, default=str).encode())
         return h.hexdigest()
 
     def _load_checkpoint(self, path: Path, audio: Path) -> dict[int, dict]:
@@ -472,13 +479,14 @@ def _spawn_without_main() -> Iterator[None]:
             main.__dict__.update(saved)
 
 
-def _worker_init(model: ModelInfo, options: TranscribeOptions, terms: list[str]) -> None:
+def _worker_init(model: ModelInfo, options: TranscribeOptions, terms: list[str],
+                 context: TermContext | None = None) -> None:
     global _WORKER
     from ..childproc import die_with_parent  # noqa: PLC0415 - in the worker process
 
     die_with_parent()  # a killed `lsf` must not leave decoders running
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    _WORKER = Transcriber(model, options, terms)
+    _WORKER = Transcriber(model, options, terms, context)
 
 
 def _worker_decode(path: str, ch: Chunk, state: tuple[str | None, float | None, list[str]]) -> dict:

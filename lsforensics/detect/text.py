@@ -188,10 +188,7 @@ def detect_speech(transcript: dict[str, Any], matcher: Matcher, frames: _Frames 
 
 
 def _entry_for(matcher: Matcher, term: str) -> Entry | None:
-    key = norm_key(term)
-    ranked = sorted((e for e in matcher.lex.entries if e.key == key),
-                    key=lambda e: e.kind == "brand_mention")  # a code-word reading first
-    return ranked[0] if ranked else None
+    return matcher.entry_for(term)
 
 
 def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, found: list[Finding],
@@ -220,15 +217,10 @@ def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, fou
         while e < len(st.times) and st.times[e] is not None and st.times[e][0] < end:  # type: ignore[index]
             e += 1
         lo, hi = max(0, s - matcher.window - 2), min(len(st.text), e + matcher.window + 2)
-        spliced = st.text[lo:s] + entry.key + st.text[e:hi]
-        at = s - lo
-        # A short term heard only under bias (百达 for 摆搭) must also have context around it.
-        gate = (at, at + len(entry.key)) if len(entry.key) <= 2 else None
-        ok = [m for m in matcher.find(spliced, "speech", gate_span=gate)
-              if m.entry.rule == entry.rule and m.entry.term == entry.term and m.start == at and m.method == "exact"]
-        if not ok:
+        found_here = matcher.spliced_match(st.text[lo:hi], s - lo, e - lo, entry)
+        if found_here is None:
             continue
-        m = ok[0]
+        m = found_here
         sim = float(c.get("similarity") or 0.0)
         m = TextMatch(entry, m.start, m.end, str(c.get("unbiased") or ""), "redecode",
                       round(max(0.0, min(1.0, sim)) * REDECODE_WEIGHT, 3), m.context, sim)

@@ -44,7 +44,7 @@ from rapidfuzz import fuzz
 
 from .evasion import EvasionText, undo_evasions
 from .lexicon import Entry, Lexicon
-from .normalize import NormText, is_cjk, normalize, numeric
+from .normalize import NormText, is_cjk, norm_key, normalize, numeric
 from .pinyin import char_pinyin, fold, syllable_similarity, to_pinyin
 
 _SENTENCE_END = re.compile(r"[,.!?;:。，！？；：\n]")
@@ -410,6 +410,24 @@ class Matcher:
                 if (h.os, h.oe) == gate_span:
                     h.needs_context = True
         return self._gate(nt, nn, words, hits)
+
+    def entry_for(self, term: str) -> Entry | None:
+        """The lexicon entry spelled ``term`` (a code-word reading before a brand mention)."""
+        key = norm_key(term)
+        ranked = sorted((e for e in self.lex.entries if e.key == key), key=lambda e: e.kind == "brand_mention")
+        return ranked[0] if ranked else None
+
+    def spliced_match(self, text: str, s: int, e: int, entry: Entry) -> TextMatch | None:
+        """``entry``'s term put in place of ``text[s:e]`` (words a recogniser heard) and matched with its
+        neighbours: the match there, or None when the lexicon would not report it. A short term (two
+        characters or fewer) must pass the context gate even where its rule would not ask it: a term
+        only a biased re-decoding heard is no stronger than a match by sound (小香 needs 包包 or a
+        brand word nearby, not 这个小香只是...). The one test for the detector and for ASR term recovery."""
+        spliced = text[:s] + entry.key + text[e:]
+        gate = (s, s + len(entry.key)) if len(entry.key) <= 2 else None
+        ok = [m for m in self.find(spliced, "speech", gate_span=gate)
+              if m.entry.rule == entry.rule and m.entry.term == entry.term and m.start == s and m.method == "exact"]
+        return ok[0] if ok else None
 
     def _exact_hits(self, nt: NormText, nn: NormText) -> list[_Hit]:
         out: list[_Hit] = []
@@ -886,3 +904,31 @@ def _to_layer(nt: NormText, os_: int, oe: int) -> tuple[int, int]:
     """Layer-1 offsets covering original [os_, oe)."""
     return bisect.bisect_left(nt.index, os_), bisect.bisect_left(nt.index, oe)
 
+
+class TermContext:
+    """For ASR term recovery (which does not read the rules): does a term the biased pass heard, put
+    in the record's place, have the context the lexicon asks of it (``Matcher.spliced_match``)?
+    Picklable (the rules travel, the matcher is rebuilt lazily in each decoder process)."""
+
+    def __init__(self, rules) -> None:  # noqa: ANN001 - a RuleSet (text does not import rules)
+        self.rules = rules
+        self.sha256 = str(rules.sha256)
+        self._matcher: Matcher | None = None
+
+    def __getstate__(self) -> dict:
+        return {"rules": self.rules, "sha256": self.sha256, "_matcher": None}
+
+    def holds(self, text: str, s: int, e: int, term: str) -> bool | None:
+        """True/False: the lexicon does/does not report ``term`` in place of ``text[s:e]``. None where
+        there is nothing to ask: the term is no lexicon term, or it is also an everyday word (an
+        ``ambiguous`` code-word: 百搭 'goes with everything'); without a brand nearby such a word was
+        still said, only not as the code-word, which is the detector's judgement, not the record's."""
+        if self._matcher is None:
+            from .lexicon import build_lexicon  # noqa: PLC0415 - built once per process, when needed
+
+            self._matcher = Matcher(build_lexicon(self.rules))
+        key = norm_key(term)
+        entries = [x for x in self._matcher.lex.entries if x.key == key]
+        if not entries or any(x.ambiguous for x in entries):
+            return None
+        return any(self._matcher.spliced_match(text, s, e, x) is not None for x in entries)
