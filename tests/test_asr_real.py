@@ -88,16 +88,12 @@ def terms() -> list[str]:
     return key_terms()
 
 
-def term_context():  # noqa: ANN201 - text.match.TermContext or None
+def term_context():  # noqa: ANN201 - text.match.TermContext
     """The lexicon's context test for recovered short terms, as ``lsf analyze`` hands it to asr."""
-    try:
-        from lsforensics.pipeline import term_context as ctx
-        from lsforensics.rules import load_rules
+    from lsforensics.pipeline import term_context as ctx
+    from lsforensics.rules import load_rules
 
-        return ctx(load_rules())
-    except Exception as exc:  # the text core is another engineer's module; report, do not fail
-        print(f"[asr] term context unavailable ({type(exc).__name__}); recovered terms judged by sound alone")
-        return None
+    return ctx(load_rules())
 
 
 @pytest.fixture(scope="module")
