@@ -45,7 +45,8 @@ from .base import Detector, register
 
 REPORT_MIN_CONFIDENCE = 0.5
 MIN_TRACK_FRAMES = 3  # a cover on a product stays for the product's whole showing; chance patches do not
-MIN_MARK_FRAMES = 2  # a reference mark must look covered in this many consecutive sampled frames
+MIN_MARK_FRAMES = 2  # a reference mark must look covered in this many sampled frames of one run
+MARK_GAP = 2  # ... a run bridges this many sampled frames without the cover seen
 LOGO_PRESENT_NCC = 0.5  # reference-vs-frame correlation over the expected logo area meaning "logo visible"
 CROPS = "evidence/crops"
 
@@ -335,7 +336,7 @@ class MaskedLogoDetector(Detector):
 
     def params(self) -> dict[str, Any]:
         return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 4, "mask": asdict(self.p),
-                "min_track_frames": MIN_TRACK_FRAMES, "min_mark_frames": MIN_MARK_FRAMES}
+                "min_track_frames": MIN_TRACK_FRAMES, "min_mark_frames": MIN_MARK_FRAMES, "mark_gap": MARK_GAP}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         results, _notes = analyse(case, rules, progress, self.p)
@@ -422,26 +423,26 @@ class MaskedLogoDetector(Detector):
 
     def _mark_cover_findings(self, case: Case, results: list[FrameResult], shot_len: dict[str, int]) -> list[Finding]:
         """A matched reference product whose printed mark (name, wordmark, logo) the frame does not
-        show: one finding per product and run of consecutive sampled frames. A run must hold
+        show: one finding per product and run of sampled frames (gaps of up to MARK_GAP). A run must hold
         MIN_MARK_FRAMES frames (fewer only in a shorter shot): a cover stays while the product is shown."""
         runs: list[list[tuple[FrameResult, MarkCover]]] = []
-        open_: dict[tuple[str, str], list[tuple[FrameResult, MarkCover]]] = {}
-        for fr in results:
+        # (brand, reference) -> (its run, index of the run's last frame); a run bridges up to
+        # MARK_GAP sampled frames where the mark was not judged covered (a frame where the product
+        # was not matched, or the mark was at the picture's edge), never a scene cut.
+        open_: dict[tuple[str, str], tuple[list[tuple[FrameResult, MarkCover]], int]] = {}
+        for i, fr in enumerate(results):
             if fr.reason == "scene" or fr.source != "frame":
                 open_ = {}
-            seen: dict[tuple[str, str], list[tuple[FrameResult, MarkCover]]] = {}
             for mc in fr.mark_covers:
                 key = (mc.brand, mc.reference)
-                if key in seen:
-                    continue
-                run = open_.get(key)
-                if run is None:
+                run, last = open_.get(key, (None, -1))
+                if run is not None and last == i:
+                    continue  # one entry per product and frame
+                if run is None or i - last > MARK_GAP + 1 or fr.source != "frame":
                     run = []
                     runs.append(run)
                 run.append((fr, mc))
-                seen[key] = run
-            if fr.source == "frame":
-                open_ = seen
+                open_[key] = (run, i)
         out: list[Finding] = []
         for run in runs:
             fr0, mc0 = run[0]
@@ -450,7 +451,8 @@ class MaskedLogoDetector(Detector):
                 continue
             fr, mc = max(run, key=lambda x: x[1].covered)
             crop = _crop(case, fr, mc.box, "mark-covered")
-            n = f"; seen in {len(run)} consecutive sampled frames" if len(run) > 1 else ""
+            n = (f"; seen in {len(run)} sampled frames from {fr0.t:.0f} s to {frl.t:.0f} s" if len(run) > 1 and fr0.t is not None
+                 else "")
             out.append(Finding(
                 kind="masked_logo", source="page" if fr0.source == "page" else "frame", start=fr0.t, end=frl.t,
                 rule=f"references/{mc.brand}", severity="high", confidence=0.9 if len(run) > 1 else 0.8,
@@ -509,26 +511,26 @@ class LogoMatchDetector(Detector):
 
     def _mark_cover_findings(self, case: Case, results: list[FrameResult], shot_len: dict[str, int]) -> list[Finding]:
         """A matched reference product whose printed mark (name, wordmark, logo) the frame does not
-        show: one finding per product and run of consecutive sampled frames. A run must hold
+        show: one finding per product and run of sampled frames (gaps of up to MARK_GAP). A run must hold
         MIN_MARK_FRAMES frames (fewer only in a shorter shot): a cover stays while the product is shown."""
         runs: list[list[tuple[FrameResult, MarkCover]]] = []
-        open_: dict[tuple[str, str], list[tuple[FrameResult, MarkCover]]] = {}
-        for fr in results:
+        # (brand, reference) -> (its run, index of the run's last frame); a run bridges up to
+        # MARK_GAP sampled frames where the mark was not judged covered (a frame where the product
+        # was not matched, or the mark was at the picture's edge), never a scene cut.
+        open_: dict[tuple[str, str], tuple[list[tuple[FrameResult, MarkCover]], int]] = {}
+        for i, fr in enumerate(results):
             if fr.reason == "scene" or fr.source != "frame":
                 open_ = {}
-            seen: dict[tuple[str, str], list[tuple[FrameResult, MarkCover]]] = {}
             for mc in fr.mark_covers:
                 key = (mc.brand, mc.reference)
-                if key in seen:
-                    continue
-                run = open_.get(key)
-                if run is None:
+                run, last = open_.get(key, (None, -1))
+                if run is not None and last == i:
+                    continue  # one entry per product and frame
+                if run is None or i - last > MARK_GAP + 1 or fr.source != "frame":
                     run = []
                     runs.append(run)
                 run.append((fr, mc))
-                seen[key] = run
-            if fr.source == "frame":
-                open_ = seen
+                open_[key] = (run, i)
         out: list[Finding] = []
         for run in runs:
             fr0, mc0 = run[0]
@@ -537,7 +539,8 @@ class LogoMatchDetector(Detector):
                 continue
             fr, mc = max(run, key=lambda x: x[1].covered)
             crop = _crop(case, fr, mc.box, "mark-covered")
-            n = f"; seen in {len(run)} consecutive sampled frames" if len(run) > 1 else ""
+            n = (f"; seen in {len(run)} sampled frames from {fr0.t:.0f} s to {frl.t:.0f} s" if len(run) > 1 and fr0.t is not None
+                 else "")
             out.append(Finding(
                 kind="masked_logo", source="page" if fr0.source == "page" else "frame", start=fr0.t, end=frl.t,
                 rule=f"references/{mc.brand}", severity="high", confidence=0.9 if len(run) > 1 else 0.8,
