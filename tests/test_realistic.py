@@ -201,8 +201,8 @@ def _on_cover(box: list[float], cover: list[float]) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 14 not met yet (2026-12-02, branch mask): drawn products 27/45 = 0.60 "
-                   "(generic detector; drawn products have no reference); real photos 17/27 = 0.63 with the "
-                   "reference mark check (Arla 9/9, Oatly 7/9; Alpro, which has no reference, 1/9 by the generic "
+                   "(generic detector; drawn products have no reference); real photos 18/27 = 0.67 with the "
+                   "reference mark check (Arla 9/9, Oatly 8/9; Alpro, which has no reference, 1/9 by the generic "
                    "detector), 4/27 = 0.15 by the generic detector alone; target 0.85; see docs/visual.md")
 def test_masked_logo_recall_on_drawn_products_and_real_photos(ui_mask, photo_refs) -> None:
     """Recall at one frame each: the generic detector (find_masked_regions) and, on products with

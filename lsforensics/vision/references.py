@@ -157,6 +157,16 @@ def _match(ref: Reference, pts: np.ndarray, desc: np.ndarray | None, size: tuple
         return None
     src = ref.keypoints[[m.trainIdx for m in good]].reshape(-1, 1, 2)
     dst = pts[[m.queryIdx for m in good]].reshape(-1, 1, 2)
+    h = _homography(ref, src, dst, size, min_inliers)
+    if h is None:
+        return None
+    box, inliers, H = h
+    return box, inliers, inliers / len(good), H
+
+
+def _homography(ref: Reference, src: np.ndarray, dst: np.ndarray, size: tuple[int, int],
+                min_inliers: int) -> tuple[list[float], int, np.ndarray] | None:
+    """RANSAC homography of matched points with its sanity checks: box, inliers, H (or None)."""
     H, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     if H is None:
         return None
@@ -177,7 +187,7 @@ def _match(ref: Reference, pts: np.ndarray, desc: np.ndarray | None, size: tuple
     x1, y1 = min(float(size[0]), float(x1)), min(float(size[1]), float(y1))
     if x1 <= x0 or y1 <= y0:
         return None
-    return [x0, y0, x1 - x0, y1 - y0], inliers, inliers / len(good), H
+    return [x0, y0, x1 - x0, y1 - y0], inliers, H
 
 
 def _logo_ncc(gray: np.ndarray, ref: Reference, H: np.ndarray, box: list[float]) -> float:
@@ -312,34 +322,36 @@ def find_marks(ref: Reference) -> list[Mark]:
 
 def _instances(ref: Reference, pts: np.ndarray, desc: np.ndarray | None, size: tuple[int, int],
                min_inliers: int, ui_mask: np.ndarray | None = None) -> list[tuple[np.ndarray, int]]:
-    """Homographies of up to MAX_INSTANCES instances of ``ref`` (inliers of one removed before the
-    next). An instance lying mostly on the platform's UI (the product card's thumbnail shows the
-    product as listed, uncovered) is passed over."""
+    """Homographies of up to MAX_INSTANCES instances of ``ref``: the frame's keypoints inside one
+    instance's outline are set aside before the next is sought. An instance lying mostly on the
+    platform's UI (the product card's thumbnail shows the product as listed, uncovered) is
+    passed over."""
+    if desc is None or ref.descriptors is None or len(desc) < 2 or len(ref.descriptors) < 2:
+        return []
+    pairs = _MATCHER.knnMatch(desc, ref.descriptors, k=2)
+    good = [m for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+    src_all = ref.keypoints[[m.trainIdx for m in good]].reshape(-1, 2)
+    dst_all = pts[[m.queryIdx for m in good]].reshape(-1, 2)
+    keep = np.ones(len(good), bool)
+    w, h = ref.size
     out: list[tuple[np.ndarray, int]] = []
-    keep = np.ones(len(pts), bool)
     for _ in range(MAX_INSTANCES + 2):
-        if len(out) >= MAX_INSTANCES:
+        if len(out) >= MAX_INSTANCES or keep.sum() < min_inliers:
             break
-        idx = np.nonzero(keep)[0]
-        if desc is None or len(idx) < min_inliers:
+        r = _homography(ref, src_all[keep].reshape(-1, 1, 2), dst_all[keep].reshape(-1, 1, 2), size, min_inliers)
+        if r is None:
             break
-        m = _match(ref, pts[idx], desc[idx], size, min_inliers)
-        if m is None:
-            break
-        H = m[3]
-        proj = cv2.perspectiveTransform(ref.keypoints.reshape(-1, 1, 2), H).reshape(-1, 2)
-        # drop the frame keypoints this instance explains (within 6 px of a projected reference keypoint)
-        d = np.min(np.linalg.norm(pts[idx][:, None, :] - proj[None, :, :], axis=2), axis=1) if len(proj) else None
-        if d is not None:
-            keep[idx[d < 6]] = False
+        _, inliers, H = r
+        q = cv2.perspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2), H).reshape(-1, 2)
+        inside = np.array([cv2.pointPolygonTest(q.reshape(-1, 1, 2), (float(x), float(y)), False) >= 0
+                           for x, y in dst_all])
+        keep &= ~inside
         if ui_mask is not None:
-            w, h = ref.size
-            q = cv2.perspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2), H).reshape(-1, 2)
             poly = np.zeros(ui_mask.shape, np.uint8)
             cv2.fillConvexPoly(poly, np.round(q).astype(np.int32), 1)
             if poly.any() and (ui_mask[poly > 0] > 0).mean() >= 0.5:
                 continue
-        out.append((H, m[1]))
+        out.append((H, inliers))
     return out
 
 
