@@ -175,3 +175,67 @@ def test_static_overlay_over_a_moving_product_loses_confidence(tmp_path: Path) -
     assert "in 2 of 2 steps" in results["moving"].explanation
     assert "with the surrounding surface in 0 of" in results["overlay"].explanation
     assert results["overlay"].confidence < results["moving"].confidence - 0.1
+
+
+def _cover(img: np.ndarray, box: list[int], kind: str) -> np.ndarray:
+    """Tape (a beige strip at an angle) or a strong blur over ``box`` [x0, y0, x1, y1]."""
+    out = img.copy()
+    x0, y0, x1, y1 = box
+    if kind == "blur":
+        out[y0:y1, x0:x1] = cv2.GaussianBlur(out[y0:y1, x0:x1], (0, 0), 0.2 * max(x1 - x0, y1 - y0))
+        return out
+    rect = ((x0 + x1) / 2, (y0 + y1) / 2), (1.25 * (x1 - x0), 0.7 * (y1 - y0)), 20.0
+    poly = cv2.boxPoints(rect).astype(np.int32)
+    cv2.fillConvexPoly(out, poly, (160, 205, 222))
+    noise = np.random.default_rng(3).integers(-6, 7, out.shape[:2])
+    m = np.zeros(out.shape[:2], np.uint8)
+    cv2.fillConvexPoly(m, poly, 1)
+    out[m > 0] = np.clip(out[m > 0].astype(int) + noise[m > 0, None], 0, 255).astype(np.uint8)
+    return out
+
+
+def test_reference_mark_check_finds_tape_and_blur_on_a_real_carton(refs, realdata: Path) -> None:
+    """The real hand-held Oatly photo (2x, as a phone shows it) with its wordmark taped or blurred:
+    the carton still matches its iconic reference on the rest of its print, and where the
+    reference shows its printed wordmark the frame shows a flat or blurred surface. The visible
+    carton and the Arla shelf (visible) raise nothing."""
+    from lsforensics.vision.imageio import from_array
+    from lsforensics.vision.references import find_mark_covers, find_marks
+
+    oatly = next(r for r in refs if r.brand == "oatly")
+    assert oatly.fine is not None
+    marks = find_marks(oatly.fine)
+    print("\nmarks:", [(m.text, [round(v) for v in m.box]) for m in marks])
+    assert len(marks) >= 3  # THE ORIGINAL, OAT-LY!, HAVRE GURT ... read by OCR at load time
+    photo = cv2.imread(str(realdata / "img_handheld_oatly_oatghurt.jpg"))
+    big = cv2.resize(photo, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    wordmark = [152, 160, 380, 372]  # OAT-LY! in the 2x photo
+    for kind in ("tape", "blur"):
+        found = find_mark_covers(from_array(_cover(big, wordmark, kind)), refs)
+        print(kind, [(m.brand, m.mark, [round(v) for v in m.box], m.covered, m.ncc, m.detail) for m in found])
+        assert found and {m.brand for m in found} == {"oatly"}
+        m = found[0]
+        cx, cy = m.box[0] + m.box[2] / 2, m.box[1] + m.box[3] / 2
+        assert wordmark[0] - 20 <= cx <= wordmark[2] + 20 and wordmark[1] - 20 <= cy <= wordmark[3] + 20
+        assert "matches reference img_iconic_oatly_oatghurt.jpg" in m.explain() and "matching points" in m.explain()
+    for clean in (big, cv2.resize(cv2.imread(str(realdata / "img_handheld_arla_milk.jpg")), None, fx=2, fy=2)):
+        assert find_mark_covers(from_array(clean), refs) == []
+
+
+def test_mark_cover_detector_reports_once_per_run_with_the_reference(refs, realdata: Path, tmp_path: Path) -> None:
+    photo = cv2.resize(cv2.imread(str(realdata / "img_handheld_oatly_oatghurt.jpg")), None, fx=2, fy=2,
+                       interpolation=cv2.INTER_CUBIC)
+    taped = _cover(photo, [152, 160, 380, 372], "tape")
+    rules_dir = tmp_path / "rules"
+    (rules_dir / "references" / "oatly").mkdir(parents=True)
+    shutil.copy(realdata / "img_iconic_oatly_oatghurt.jpg", rules_dir / "references" / "oatly")
+    rules = load_rules([rules_dir])
+    case = Case(tmp_path / "case")
+    _write_frames(case, [np.roll(taped, 6 * i, axis=1) for i in range(3)])
+    found = [f for f in MaskedLogoDetector().detect(case, rules, [], NullProgress()) if f.term == "mark_covered"]
+    print("\n", [(f.start, f.end, f.confidence, f.explanation) for f in found])
+    assert len(found) == 1 and (found[0].start, found[0].end) == (0.0, 4.0) and found[0].brand == "oatly"
+    assert found[0].rule == "references/oatly" and "the frame shows" in found[0].explanation
+    clean = Case(tmp_path / "clean")
+    _write_frames(clean, [np.roll(photo, 6 * i, axis=1) for i in range(3)])
+    assert not [f for f in MaskedLogoDetector().detect(clean, rules, [], NullProgress()) if f.term == "mark_covered"]

@@ -33,11 +33,20 @@ from ..stage import env_threads
 from ..vision.imageio import is_image_file, load_image
 from ..vision.layout import Layout, case_layout
 from ..vision.masking import MaskParams, MaskRegion, box_iou, find_masked_regions
-from ..vision.references import RefMatch, load_references, match_references
+from ..vision.references import (
+    MarkCover,
+    RefMatch,
+    find_mark_covers,
+    frame_features,
+    load_references,
+    match_references,
+)
 from .base import Detector, register
 
 REPORT_MIN_CONFIDENCE = 0.5
 MIN_TRACK_FRAMES = 3  # a cover on a product stays for the product's whole showing; chance patches do not
+MIN_MARK_FRAMES = 2  # a reference mark must look covered in this many sampled frames of one run
+MARK_GAP = 2  # ... a run bridges this many sampled frames without the cover seen
 LOGO_PRESENT_NCC = 0.5  # reference-vs-frame correlation over the expected logo area meaning "logo visible"
 CROPS = "evidence/crops"
 
@@ -52,6 +61,7 @@ class FrameResult:
     height: int
     regions: list[MaskRegion] = field(default_factory=list)  # boxes in original pixels
     matches: list[RefMatch] = field(default_factory=list)
+    mark_covers: list[MarkCover] = field(default_factory=list)  # boxes in original pixels
 
 
 @dataclass
@@ -120,7 +130,10 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
         for r in find_masked_regions(img.bgr, params, ui_mask=ui):
             r.box = img.to_original(r.box)
             fr.regions.append(r)
-        fr.matches = match_references(img, refs)
+        if refs:  # SIFT of the frame once, for the reference match and the check of its marks
+            feats = frame_features(img)
+            fr.matches = match_references(img, refs, features=feats)
+            fr.mark_covers = find_mark_covers(img, refs, ui, features=feats)
         return fr
 
     # Frames are independent and OpenCV/numpy release the GIL: one thread per core, results kept
@@ -358,8 +371,8 @@ class MaskedLogoDetector(Detector):
         return [case.frames_json, case.frames_dir, case.root / "pages", case.ocr_json]
 
     def params(self) -> dict[str, Any]:
-        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 3, "mask": asdict(self.p),
-                "min_track_frames": MIN_TRACK_FRAMES}
+        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 4, "mask": asdict(self.p),
+                "min_track_frames": MIN_TRACK_FRAMES, "min_mark_frames": MIN_MARK_FRAMES, "mark_gap": MARK_GAP}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
         results, _notes = analyse(case, rules, progress, self.p)
@@ -407,6 +420,7 @@ class MaskedLogoDetector(Detector):
                 explanation=_explain(reg0, layout if fr0.source == "frame" else None) + moved + where,
                 extra={"scores": reg0.scores},
             ))
+        findings += self._mark_cover_findings(case, results, shot_len)
         # A matched product whose own logo is not visible on it: covered or removed. Consecutive
         # frames with the same product extend one finding.
         open_: dict[tuple[str, str], Finding] = {}
@@ -443,6 +457,49 @@ class MaskedLogoDetector(Detector):
             if fr.source == "frame":
                 open_ = seen
         return findings
+
+    def _mark_cover_findings(self, case: Case, results: list[FrameResult], shot_len: dict[str, int]) -> list[Finding]:
+        """A matched reference product whose printed mark (name, wordmark, logo) the frame does not
+        show: one finding per product and run of sampled frames (gaps of up to MARK_GAP). A run must hold
+        MIN_MARK_FRAMES frames (fewer only in a shorter shot): a cover stays while the product is shown."""
+        runs: list[list[tuple[FrameResult, MarkCover]]] = []
+        # (brand, reference) -> (its run, index of the run's last frame); a run bridges up to
+        # MARK_GAP sampled frames where the mark was not judged covered (a frame where the product
+        # was not matched, or the mark was at the picture's edge), never a scene cut.
+        open_: dict[tuple[str, str], tuple[list[tuple[FrameResult, MarkCover]], int]] = {}
+        for i, fr in enumerate(results):
+            if fr.reason == "scene" or fr.source != "frame":
+                open_ = {}
+            for mc in fr.mark_covers:
+                key = (mc.brand, mc.reference)
+                run, last = open_.get(key, (None, -1))
+                if run is not None and last == i:
+                    continue  # one entry per product and frame
+                if run is None or i - last > MARK_GAP + 1 or fr.source != "frame":
+                    run = []
+                    runs.append(run)
+                run.append((fr, mc))
+                open_[key] = (run, i)
+        out: list[Finding] = []
+        for run in runs:
+            fr0, mc0 = run[0]
+            frl = run[-1][0]
+            if fr0.source == "frame" and len(run) < min(MIN_MARK_FRAMES, shot_len.get(fr0.file, 1)):
+                continue
+            fr, mc = max(run, key=lambda x: x[1].covered)
+            crop = _crop(case, fr, mc.box, "mark-covered")
+            n = (f"; seen in {len(run)} sampled frames from {fr0.t:.0f} s to {frl.t:.0f} s" if len(run) > 1 and fr0.t is not None
+                 else "")
+            out.append(Finding(
+                kind="masked_logo", source="page" if fr0.source == "page" else "frame", start=fr0.t, end=frl.t,
+                rule=f"references/{mc.brand}", severity="high", confidence=0.9 if len(run) > 1 else 0.8,
+                match="visual", brand=mc.brand, term="mark_covered", matched=mc.reference,
+                evidence=[fr.file] + ([crop] if crop else []) + ([frl.file] if frl.file != fr.file else []),
+                bbox=mc.box, explanation=mc.explain() + n,
+                extra={"scores": {"covered": mc.covered, "ncc": mc.ncc, "detail": mc.detail, "inliers": mc.inliers},
+                       "mark": mc.mark, "frames": len(run)},
+            ))
+        return out
 
 
 @register
@@ -488,3 +545,46 @@ class LogoMatchDetector(Detector):
             if fr.source == "frame":
                 open_ = seen
         return findings
+
+    def _mark_cover_findings(self, case: Case, results: list[FrameResult], shot_len: dict[str, int]) -> list[Finding]:
+        """A matched reference product whose printed mark (name, wordmark, logo) the frame does not
+        show: one finding per product and run of sampled frames (gaps of up to MARK_GAP). A run must hold
+        MIN_MARK_FRAMES frames (fewer only in a shorter shot): a cover stays while the product is shown."""
+        runs: list[list[tuple[FrameResult, MarkCover]]] = []
+        # (brand, reference) -> (its run, index of the run's last frame); a run bridges up to
+        # MARK_GAP sampled frames where the mark was not judged covered (a frame where the product
+        # was not matched, or the mark was at the picture's edge), never a scene cut.
+        open_: dict[tuple[str, str], tuple[list[tuple[FrameResult, MarkCover]], int]] = {}
+        for i, fr in enumerate(results):
+            if fr.reason == "scene" or fr.source != "frame":
+                open_ = {}
+            for mc in fr.mark_covers:
+                key = (mc.brand, mc.reference)
+                run, last = open_.get(key, (None, -1))
+                if run is not None and last == i:
+                    continue  # one entry per product and frame
+                if run is None or i - last > MARK_GAP + 1 or fr.source != "frame":
+                    run = []
+                    runs.append(run)
+                run.append((fr, mc))
+                open_[key] = (run, i)
+        out: list[Finding] = []
+        for run in runs:
+            fr0, mc0 = run[0]
+            frl = run[-1][0]
+            if fr0.source == "frame" and len(run) < min(MIN_MARK_FRAMES, shot_len.get(fr0.file, 1)):
+                continue
+            fr, mc = max(run, key=lambda x: x[1].covered)
+            crop = _crop(case, fr, mc.box, "mark-covered")
+            n = (f"; seen in {len(run)} sampled frames from {fr0.t:.0f} s to {frl.t:.0f} s" if len(run) > 1 and fr0.t is not None
+                 else "")
+            out.append(Finding(
+                kind="masked_logo", source="page" if fr0.source == "page" else "frame", start=fr0.t, end=frl.t,
+                rule=f"references/{mc.brand}", severity="high", confidence=0.9 if len(run) > 1 else 0.8,
+                match="visual", brand=mc.brand, term="mark_covered", matched=mc.reference,
+                evidence=[fr.file] + ([crop] if crop else []) + ([frl.file] if frl.file != fr.file else []),
+                bbox=mc.box, explanation=mc.explain() + n,
+                extra={"scores": {"covered": mc.covered, "ncc": mc.ncc, "detail": mc.detail, "inliers": mc.inliers},
+                       "mark": mc.mark, "frames": len(run)},
+            ))
+        return out
