@@ -65,7 +65,8 @@ _WORD_FREQ = 5  # a dictionary entry this frequent is a word (正品 20, 保真 
 # Particles and function characters: a sound-alike span that starts or ends with one the term does
 # not have is two words, not a disguised term (爱吗 = 爱 + the question particle, not 爱马).
 # Numerals too: 八加一 is a drink's name, not 巴家.
-_FUNCTION_CHARS = set("吗呢吧啊呀嘛哦哈啦了的地得着过和与跟在把被给从对向就都也还又这那哪一二三四五六七八九十两几")
+# The copula 是 too: 马是 is 马 + "is", not the code-word 马仕.
+_FUNCTION_CHARS = set("吗呢吧啊呀嘛哦哈啦了的地得着过和与跟在把被给从对向就都也还又这那哪一二三四五六七八九十两几是")
 # A particle or copula inside a heard span where the term has another character: 去是正 is no 祛湿疹.
 _PARTICLES = set("的是了吗呢吧啊呀嘛")
 _PARTICLE_TAIL = set("的了着过地得吗呢吧啊呀嘛")
@@ -405,6 +406,14 @@ class Matcher:
                 or len(h.entry.key) > _BOUNDARY_MAX_LEN or h.method not in ("exact", "evasion")
                 or plain_words.aligned(h.s, h.e)]
         hits = self._dedupe(hits)
+        if source == "speech":
+            # Speech is a recogniser's characters, chosen by sound: a two-character code-word written
+            # exactly there (这个小香子 for 这个小箱子) is no better evidence than one heard by sound, so
+            # it needs its brand's context as a sound match does.
+            for h in hits:
+                if h.method == "exact" and h.entry.kind == "brand_codeword" and len(h.entry.key) <= 2 \
+                        and h.entry.is_cjk:
+                    h.needs_context, h.strong = True, False
         if gate_span is not None:
             for h in hits:
                 if (h.os, h.oe) == gate_span:
