@@ -20,23 +20,17 @@ from ..errors import InputError
 from ..findings import Finding
 from ..progress import Progress
 from ..rules import RuleSet
-from ..text.lexicon import Entry, build_lexicon
-from ..text.match import Matcher, TextMatch
+from ..text.match import Matcher, TextMatch, cached_matcher
 from ..text.normalize import norm_key
 from .base import Detector, register
 
-_MATCHERS: dict[str, Matcher] = {}
 SCREEN_MERGE_GAP = 12.0  # seconds: the same text on frames this close is one on-screen finding
 REDECODE_WEIGHT = 0.8  # a term heard only by the biased pass is weaker than one in the record
 
 
 def matcher_for(rules: RuleSet) -> Matcher:
-    """One Matcher per rule set per process (building it costs about a second)."""
-    sha = rules.sha256
-    if sha not in _MATCHERS:
-        _MATCHERS.clear()
-        _MATCHERS[sha] = Matcher(build_lexicon(rules))
-    return _MATCHERS[sha]
+    """One Matcher per rule set per process (text.match.cached_matcher, shared with term recovery)."""
+    return cached_matcher(rules)
 
 
 def _finding(m: TextMatch, source: str, start: float | None, end: float | None, quote: str,
@@ -187,10 +181,6 @@ def detect_speech(transcript: dict[str, Any], matcher: Matcher, frames: _Frames 
     return out
 
 
-def _entry_for(matcher: Matcher, term: str) -> Entry | None:
-    return matcher.entry_for(term)
-
-
 def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, found: list[Finding],
                frames: _Frames | None) -> list[Finding]:
     """Accepted candidates of the biased re-decoding pass become ``match: redecode`` findings.
@@ -204,7 +194,7 @@ def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, fou
     # Longest terms first: 一比一复刻 stands for the 一比一 and 复刻 heard in the same breath.
     accepted.sort(key=lambda c: -len(str(c.get("term", ""))))
     for c in accepted:
-        entry = _entry_for(matcher, str(c.get("term", "")))
+        entry = matcher.entry_for(str(c.get("term", "")))
         if entry is None or (entry.sources is not None and "speech" not in entry.sources):
             continue
         start, end = float(c["start"]), float(c["end"])
@@ -217,10 +207,9 @@ def _redecoded(transcript: dict[str, Any], st: SpeechText, matcher: Matcher, fou
         while e < len(st.times) and st.times[e] is not None and st.times[e][0] < end:  # type: ignore[index]
             e += 1
         lo, hi = max(0, s - matcher.window - 2), min(len(st.text), e + matcher.window + 2)
-        found_here = matcher.spliced_match(st.text[lo:hi], s - lo, e - lo, entry)
-        if found_here is None:
+        m = matcher.spliced_match(st.text[lo:hi], s - lo, e - lo, entry)
+        if m is None:
             continue
-        m = found_here
         sim = float(c.get("similarity") or 0.0)
         m = TextMatch(entry, m.start, m.end, str(c.get("unbiased") or ""), "redecode",
                       round(max(0.0, min(1.0, sim)) * REDECODE_WEIGHT, 3), m.context, sim)

@@ -914,6 +914,21 @@ def _to_layer(nt: NormText, os_: int, oe: int) -> tuple[int, int]:
     return bisect.bisect_left(nt.index, os_), bisect.bisect_left(nt.index, oe)
 
 
+_MATCHERS: dict[str, Matcher] = {}
+
+
+def cached_matcher(rules) -> Matcher:  # noqa: ANN001 - a RuleSet (text does not import rules)
+    """One Matcher per rule set per process (building it costs about a second): the detectors' and
+    ASR term recovery's."""
+    sha = str(rules.sha256)
+    if sha not in _MATCHERS:
+        from .lexicon import build_lexicon  # noqa: PLC0415
+
+        _MATCHERS.clear()  # one rule set per process is the norm; do not grow without bound
+        _MATCHERS[sha] = Matcher(build_lexicon(rules))
+    return _MATCHERS[sha]
+
+
 class TermContext:
     """For ASR term recovery (which does not read the rules): does a term the biased pass heard, put
     in the record's place, have the context the lexicon asks of it (``Matcher.spliced_match``)?
@@ -933,9 +948,7 @@ class TermContext:
         ``ambiguous`` code-word: 百搭 'goes with everything'); without a brand nearby such a word was
         still said, only not as the code-word, which is the detector's judgement, not the record's."""
         if self._matcher is None:
-            from .lexicon import build_lexicon  # noqa: PLC0415 - built once per process, when needed
-
-            self._matcher = Matcher(build_lexicon(self.rules))
+            self._matcher = cached_matcher(self.rules)  # once per process, when needed
         key = norm_key(term)
         entries = [x for x in self._matcher.lex.entries if x.key == key]
         if not entries or any(x.ambiguous for x in entries):
