@@ -32,11 +32,10 @@ def sound(seed: int, minutes: float, cache: Path) -> tuple[Path, list[dict]]:
     wav, lines_json = cache / f"s{seed}-{minutes:g}.wav", cache / f"s{seed}-{minutes:g}.lines.json"
     if wav.exists() and lines_json.exists():
         return wav, json.loads(lines_json.read_text(encoding="utf-8"))
-    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "espeak").mkdir(parents=True, exist_ok=True)
     spec = R.StreamSpec(seed, minutes)
     pcm, lines = R._speech_plan(spec, R.plan_episodes(spec), cache / "espeak")  # noqa: SLF001 - the generator's own track
     raw, aac = cache / f".raw-{os.getpid()}.wav", cache / f".s{seed}-{os.getpid()}.m4a"
-    (cache / "espeak").mkdir(exist_ok=True)
     with wave.open(str(raw), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -57,6 +56,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--no-context", action="store_true", help="judge recovered terms by sound and time alone")
+    ap.add_argument("--beam-size", type=int, help="beam width of the record decode (default: TranscribeOptions')")
     ap.add_argument("--dump", type=Path, help="write the transcript (JSON) here")
     a = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,7 +65,8 @@ def main() -> None:
 
     wav, lines = sound(a.seed, a.minutes, HERE / ".cache" / "asr_stream")
     rules = requested_rules(())
-    t = Transcriber(None, TranscribeOptions(), key_terms(rules)[0], None if a.no_context else term_context(rules))
+    opts = TranscribeOptions() if a.beam_size is None else TranscribeOptions(beam_size=a.beam_size)
+    t = Transcriber(None, opts, key_terms(rules)[0], None if a.no_context else term_context(rules))
     w0 = time.monotonic()
     tr = t.transcribe_file(wav)
     wall = time.monotonic() - w0
@@ -79,7 +80,7 @@ def main() -> None:
         if not any(c.term in x for x in near):
             invented.append(f"{c.term} for {c.unbiased} ({c.acoustic_llr}) in {near}")
     cpu = sum(v for k, v in t.cpu.items() if k.endswith("_cpu_s"))
-    print(f"realistic sound s{a.seed} {a.minutes:g} min, context test {'off' if a.no_context else 'on'}: "
+    print(f"realistic sound s{a.seed} {a.minutes:g} min, beam {opts.beam_size}, context test {'off' if a.no_context else 'on'}: "
           f"{cpu / minutes:.2f} CPU-s per audio minute in the decoders, {wall / minutes:.1f} wall-s "
           f"(load average {os.getloadavg()[0]:.1f}); {len(tr.segments)} segments, {len(tr.candidates)} candidates, "
           f"{accepted} accepted, invented {invented or 'none'}")
