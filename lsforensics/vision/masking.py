@@ -389,7 +389,9 @@ def _assess(i: int, labels: np.ndarray, stats: np.ndarray, bgr: np.ndarray, gray
         scores["outline_focus"] = round(outline_focus, 3)  # accepted as reaching over the edge / parts
     if uniform:
         fill = area / (bw * bh)
-        disc = fill < 0.83 and 0.8 < bw / bh < 1.25  # discs fill ~pi/4 of their box
+        # Discs fill ~pi/4 of their box, judged on the rotated rectangle: a strip of tape at 45
+        # degrees fills half of its square upright box too (it was called a disc, then a letter O).
+        disc = area / max(1.0, rw * rh) < 0.83 and 0.8 < rw / max(1.0, rh) < 1.25
         # A flat disc is also what a printed O or dot looks like. (Only discs: the halves of a
         # printed label split by its text are rectangles of one ink too, and are the cover.)
         sib = _same_ink_siblings(lab, detail, comp, x0, y0, L[inside].mean(0), p) if disc else 0.0
