@@ -175,8 +175,12 @@ def _flat_candidates(bgr: np.ndarray, gray: np.ndarray, detail: np.ndarray, p: M
             if isinstance(r, MaskRegion) and r.kind != "blur":
                 _join_split_pieces(r, i, labels, lab, p, ctx)
             if isinstance(r, MaskRegion):
-                if all(box_iou(r.box, o.box) < 0.3 for o in out):
+                same = [o for o in out if box_iou(r.box, o.box) >= 0.3]
+                if not same:
                     out.append(r)
+                elif all(r.scores.get("pieces", 1) > o.scores.get("pieces", 1) for o in same):
+                    # the second pass joined pieces of the cover that the first found one of
+                    out = [o for o in out if o not in same] + [r]
             elif reasons is not None and r:
                 reasons.append(([float(v) for v in stats[i][:4]], f"level {level}: {r}"))
     return out
