@@ -329,8 +329,15 @@ def _explain(reg: MaskRegion, layout: Layout | None) -> str:
                      "so it is not the soft background")
     if "detail_ratio" in s:
         parts.append(f"the surface around it carries {s['detail_ratio']:.1f} times its fine detail")
+    if s.get("pieces", 1) > 1:
+        parts.append(f"its own print splits it into {s['pieces']} flat pieces of one colour, reported as one patch")
+    if "outline_focus" in s:
+        parts.append(f"it reaches over the product's edge or across its parts, with a sharp outline "
+                     f"({s['outline_focus']:.0%} in focus, as a cover laid on the product is)")
     if "block_px" in s:
         parts.append(f"blocks of about {s['block_px']:.0f} px in both directions over {s.get('tiles', 0)} tiles")
+        if s.get("full_resolution"):
+            parts.append("found at the frame's full resolution, with its block borders off the 8-px compression grid")
     if layout is not None and (layout.ui_boxes or layout.comment_region):
         parts.append("the platform's on-screen UI (" + layout.describe() + ") was left out of the search")
     return "; ".join(parts)
@@ -371,7 +378,7 @@ class MaskedLogoDetector(Detector):
         return [case.frames_json, case.frames_dir, case.root / "pages", case.ocr_json]
 
     def params(self) -> dict[str, Any]:
-        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 4, "mask": asdict(self.p),
+        return {"min_confidence": REPORT_MIN_CONFIDENCE, "version": 5, "mask": asdict(self.p),
                 "min_track_frames": MIN_TRACK_FRAMES, "min_mark_frames": MIN_MARK_FRAMES, "mark_gap": MARK_GAP}
 
     def detect(self, case: Case, rules: RuleSet, prior: list[Finding], progress: Progress) -> list[Finding]:
