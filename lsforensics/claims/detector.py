@@ -27,6 +27,7 @@ from ..detect.base import Detector, register
 from ..findings import Finding
 from ..progress import Progress
 from ..rules import RuleSet
+from ..text.normalize import is_cjk
 from .diff import MISMATCH, UNCERTAIN, Verdict, compare
 from .episodes import Episode, episode_at, episodes_document, page_link, segment
 from .extract import (
@@ -281,7 +282,18 @@ def spec_findings(claims: list[tuple[Claim, set[str]]], page: Page, onto: Ontolo
 
 
 def _same_product(a: set[str], b: set[str]) -> bool:
+    """Product words that can name the same product: one holds the other (包 and 托特包), after a
+    colloquial generic form is reduced to its head (包包 and 鞋子 say no more than 包 and 鞋, so a
+    host's 包包 is the page's 托特包). Two specific words (老花包, 托特包) do not agree."""
+    a, b = {_head(x) for x in a}, {_head(y) for y in b}
     return any(x in y or y in x for x in a for y in b)
+
+
+def _head(word: str) -> str:
+    """包包 -> 包, 鞋子 -> 鞋: a reduplicated or 子-suffixed one-character product word."""
+    if len(word) == 2 and (word[0] == word[1] or word[1] == "子") and is_cjk(word[0]):
+        return word[0]
+    return word
 
 
 def _spec_finding(claim: Claim, v: Verdict, page: Page, items: list[tuple[Claim, Verdict]]) -> Finding:
