@@ -530,32 +530,20 @@ class Matcher:
             return True
         if len(term) > _INNER_WORD_MAX_TERM or len(heard) != len(term):
             return False
-        inner = cuts = None
+        common = []
         for ws, we, freq in words.inner_words(s, s + len(heard)):
             said, meant = heard[ws - s:we - s], term[ws - s:we - s]
             # One word for another (赠品 for 正品), not a common word for a rare sound (小宗 for 小棕).
             if freq >= _INNER_WORD_FREQ and said != meant and int(self._plain_tk.FREQ.get(meant) or 0) >= _WORD_FREQ:
                 return True
             if freq >= _COMMON_WORD_FREQ and said != meant:
-                inner = inner or []
-                inner.append((ws - s, we - s))
-        if inner:
+                common.append((ws - s, we - s))
+        if common:
             # A common word heard across the term's own words (姿势|正 for 治|湿疹): the sentence is
             # built of other words, so the sound is a coincidence, not a mispronounced term.
-            cuts = self._term_word_spans(term)
-            for a, b in inner:
-                if any(ts < a < te or ts < b < te for ts, te in cuts):
-                    return True
+            term_words = Words(term, self._plain_tk).inner_words(0, len(term))
+            return any(ts < a < te or ts < b < te for a, b in common for ts, te, _f in term_words)
         return False
-
-    def _term_word_spans(self, term: str) -> list[tuple[int, int]]:
-        """The multi-character words of a term's plain segmentation, as offsets (治湿疹: 湿疹 at 1-3)."""
-        spans, pos = [], 0
-        for tok in self._plain_tk.cut(term, HMM=False):
-            if len(tok) > 1:
-                spans.append((pos, pos + len(tok)))
-            pos += len(tok)
-        return spans
 
     def _pinyin_hits(self, nt: NormText, coded: str, words: Words, exact: list[_Hit]) -> list[_Hit]:
         if not len(self._pinyin):
