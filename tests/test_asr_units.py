@@ -13,7 +13,7 @@ from lsforensics.asr.chinese import to_simplified
 from lsforensics.asr.pinyin import syllable_similarity, to_pinyin
 from lsforensics.asr.recover import RecoveryOptions, propose, reads_a_particle
 from lsforensics.asr.subtitles import to_srt, to_vtt
-from lsforensics.asr.transcribe import TranscribeOptions, guard, simplify_segment
+from lsforensics.asr.transcribe import TranscribeOptions, guard, refine_onsets, simplify_segment
 from lsforensics.asr.types import Candidate, Segment, Transcript, Word
 
 
@@ -177,3 +177,25 @@ def test_a_short_recovered_term_needs_the_lexicons_context():
     assert [(c.unbiased, c.accepted) for c in cands] == [("小乡", True), ("小箱", True)]
     without = recover_terms(_Biased(), audio, [bare], ["小香"], "zh")  # sound and time alone: accepted
     assert [c.accepted for c in without] == [True]
+
+
+def _tone(seconds: float, amp: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return (amp * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+
+
+def test_onset_moves_past_the_last_sentences_tail_and_the_pause() -> None:
+    """Whisper put 迪 in the pause (73.22-73.98 while the line starts at 74.31, test_text_synth):
+    a 0.08 s tail of the sentence before, 1.0 s of silence, then the word. The word must start at
+    the sound after the pause; with no pause in its reach (music under speech), nothing moves."""
+    audio = np.concatenate([_tone(0.08), np.zeros(SR), _tone(0.6)])  # tail | pause | 迪家的
+    seg = Segment(0.0, 1.68, "迪家的", [Word(0.0, 0.76, "迪", 0.9), Word(1.19, 1.39, "家", 0.9),
+                                       Word(1.39, 1.68, "的", 0.9)])
+    refine_onsets([seg], audio)
+    first = seg.words[0]
+    print(f"迪 moved to {first.start:.2f}-{first.end:.2f} (sound from 1.08)")
+    assert 1.06 <= first.start <= 1.12 and first.end >= 1.19 and seg.start == first.start
+    noisy = audio + np.random.default_rng(0).normal(0, 0.2, len(audio)).astype(np.float32)
+    seg2 = Segment(0.0, 1.68, "迪家的", [Word(0.0, 0.76, "迪", 0.9), Word(1.19, 1.39, "家", 0.9)])
+    refine_onsets([seg2], noisy)
+    assert seg2.words[0].start == 0.0  # every frame is loud: no pause, no tail, the time stays

@@ -125,14 +125,21 @@ def guard(segments: list[Segment], opts: TranscribeOptions) -> tuple[list[Segmen
     return kept, dropped
 
 
+TAIL_FRAMES = 8  # at most 0.16 s of sound before a pause is the last sentence's tail, not the word
+
+
 def refine_onsets(segments: list[Segment], audio: np.ndarray, min_gap: float = 0.3) -> None:
     """Move a word's start to the speech onset when Whisper let it swallow the pause before it.
 
     Whisper's cross-attention timing makes the first word after a pause start when the pause
-    starts (measured: up to 0.66 s early on the synthetic stream). For the first word of each
-    segment and any word after a gap >= ``min_gap``, the start moves to the first 20 ms frame
-    whose energy reaches 15 % of the segment's loud frames. It only ever moves later, and never
-    past 50 ms before the word's end, so a noisy background leaves the time as Whisper gave it.
+    starts (measured: up to 1.1 s early on the synthetic stream). For the first word of each
+    segment, any word after a gap >= ``min_gap`` and any word longer than 0.6 s, the start moves
+    to the speech onset inside the word: the first 20 ms frame whose energy reaches 15 % of the
+    segment's loud frames, counted after the last quiet stretch of at least ``min_gap`` when the
+    word's span holds one (the span may begin with the fading tail of the sentence before). It
+    only ever moves later. When the whole span Whisper gave the word is pause and the sound starts
+    before the next word, the word is moved to lie between that onset and the next word. A noisy
+    background, where no frame is quiet, leaves the time as Whisper gave it.
     """
     frame = SR // 50
     for seg in segments:
@@ -149,16 +156,36 @@ def refine_onsets(segments: list[Segment], audio: np.ndarray, min_gap: float = 0
             continue
         loud = rms >= 0.15 * level
         prev_end = None
-        for w in seg.words:
+        for k, w in enumerate(seg.words):
             if prev_end is None or w.start - prev_end >= min_gap or w.end - w.start > 0.6:
                 i0 = max(0, int((w.start - seg.start) * 50))
                 i1 = min(n, int((w.end - seg.start) * 50))
                 hits = np.nonzero(loud[i0:i1])[0]
-                if len(hits):
+                # The span may open with the fading tail of the sentence before, then a pause, and
+                # Whisper may even have put the whole word in that pause: search up to the next word.
+                nxt = seg.words[k + 1].start if k + 1 < len(seg.words) else seg.end
+                reach = loud[i0:min(n, int((max(w.end, nxt) - seg.start) * 50))]
+                after = _after_last_pause(reach, int(min_gap * 50))
+                if after is not None and int(reach[:after].sum()) <= TAIL_FRAMES:
+                    onset = seg.start + (i0 + after) / 50
+                    if onset <= w.end - 0.05:
+                        w.start = onset
+                    elif onset < nxt - 0.05:
+                        w.start, w.end = onset, max(w.end, nxt)
+                elif len(hits):
                     onset = seg.start + (i0 + int(hits[0])) / 50
                     w.start = min(max(w.start, onset), max(w.start, w.end - 0.05))
             prev_end = w.end
         seg.start = seg.words[0].start
+
+
+def _after_last_pause(loud: np.ndarray, min_frames: int) -> int | None:
+    """Index just after the last run of at least ``min_frames`` quiet frames followed by sound."""
+    quiet = np.concatenate([[False], ~loud, [False]]).astype(np.int8)
+    edges = np.diff(quiet)
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    long_runs = [e for s0, e in zip(starts, ends, strict=True) if e - s0 >= min_frames and e < len(loud)]
+    return int(long_runs[-1]) if long_runs else None
 
 
 def _shift(segs: list[Segment], dt: float) -> list[Segment]:

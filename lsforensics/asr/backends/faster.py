@@ -13,6 +13,47 @@ from .base import Backend, DecodeOptions
 VAD_PARAMETERS = {"threshold": 0.5, "min_silence_duration_ms": 500, "speech_pad_ms": 300, "max_speech_duration_s": 30}
 
 
+def cpu_numerics() -> dict[str, str]:
+    """The CPU code path CTranslate2 picks on this machine, which decides the decoder's arithmetic.
+
+    int8 Whisper's text can differ between machines (measured on the same sound: 天丝 and 纯棉 heard
+    天资 and 纯练 on an AVX2-only AMD host, as said on an earlier host), because CTranslate2 uses
+    Intel MKL on Intel CPUs and oneDNN elsewhere, each with the widest instruction set the CPU has. Its own selection rule is followed
+    here (``CT2_USE_MKL`` and ``CT2_FORCE_CPU_ISA`` override it), so that a third party who
+    reproduces a transcript on another machine can tell why a word may differ.
+    """
+    import platform
+
+    import ctranslate2
+
+    vendor, flags = "", set()
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):  # noqa: SIM115 (bounded: stops at the first CPU)
+            if line.startswith("vendor_id") and not vendor:
+                vendor = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    machine = platform.machine().lower()
+    if machine in ("arm64", "aarch64"):
+        isa = "NEON"
+    elif {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        isa = "AVX512"
+    elif "avx2" in flags:
+        isa = "AVX2"
+    elif "avx" in flags:
+        isa = "AVX"
+    else:
+        isa = "generic" if flags or vendor else "unknown"
+    isa = os.environ.get("CT2_FORCE_CPU_ISA") or isa
+    mkl_env = os.environ.get("CT2_USE_MKL")
+    mkl = (mkl_env not in ("0", "false", "False")) if mkl_env is not None else vendor == "GenuineIntel"
+    return {"ctranslate2": ctranslate2.__version__, "cpu_vendor": vendor or machine or "unknown",
+            "isa": isa, "gemm": "Intel MKL" if mkl and machine not in ("arm64", "aarch64") else "oneDNN/other"}
+
+
 class FasterWhisperBackend(Backend):
     name = "faster-whisper"
     formats = ("ct2",)
@@ -32,7 +73,7 @@ class FasterWhisperBackend(Backend):
         self._batched = None
 
     def describe(self) -> dict[str, object]:
-        return {"backend": self.name, "compute_type": self.compute_type}
+        return {"backend": self.name, "compute_type": self.compute_type, "cpu_numerics": cpu_numerics()}
 
     def score(self, audio: np.ndarray, texts: list[str], language: str) -> list[float] | None:
         """Teacher-forced token probabilities of each text (CTranslate2 ``align``), no bias."""
