@@ -147,6 +147,23 @@ def test_tiny_and_empty_audio_give_empty_transcripts(tmp_path):
         assert tr.segments == [] and tr.language == "zh" and "no speech transcribed" in tr.notes
 
 
+def test_two_worker_processes_settle_the_language_and_this_process_loads_no_model(tmp_path):
+    """With chunks decoded by two worker processes the language is settled by a worker, and the
+    process that asked holds no model of its own (one Whisper model fewer in memory beside OCR)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "noise.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(rng.normal(0, 300, 16000 * 70).astype(np.int16).tobytes())
+    t = Transcriber(None, TranscribeOptions(language="zh", chunk_s=30.0, workers=2), [])
+    tr = t.transcribe_file(path)
+    assert tr.params["chunks"] == 3 and t._backend is None  # noqa: SLF001
+    assert tr.language == "zh" and t.language_probability is not None
+    assert tr.model["backend"] == "faster-whisper" and tr.model["cpu_numerics"]["ctranslate2"]
+
+
 def test_bad_model_and_bad_case_are_one_line_errors(tmp_path, extracted_case):
     root = tmp_path / "case"
     root.mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import wave
 
 import pytest
 
@@ -81,6 +82,21 @@ def test_corrupt_ct2_model_gives_a_clear_error(tmp_path):
     info = weights.identify_model(bad)
     with pytest.raises(InputError, match="cannot load CTranslate2 model"):
         get_backend("faster-whisper")(info)
+    # Decoded by two worker processes (this process loads no model then), the same error reaches
+    # the caller from the worker that could not load it, not a broken process pool.
+    import numpy as np
+
+    from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
+
+    wav = tmp_path / "a.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.random.default_rng(0).normal(0, 2000, 16000 * 70)).astype(np.int16).tobytes())
+    t = Transcriber(info, TranscribeOptions(language="zh", chunk_s=30.0, workers=2), [])
+    with pytest.raises(InputError, match="cannot load CTranslate2 model"):
+        t.transcribe_file(wav)
 
 
 def test_unknown_backend_is_an_input_error():

@@ -40,8 +40,11 @@ def test_reads_price_sticker_on_generated_frame() -> None:
 def ocr_case(extracted_case: Case, tmp_path_factory) -> tuple[Case, dict]:
     case = Case(copy_case(extracted_case.root, tmp_path_factory.mktemp("ocr") / "case"))
     t0 = time.perf_counter()
-    res = run_stage(case, OcrStage())
+    stage = OcrStage()
+    res = run_stage(case, stage)
     print(f"\nocr stage: {time.perf_counter() - t0:.1f} s, {res.result}")
+    # the stage drops its ONNX sessions when done (the stages after it need the memory)
+    assert res.result["ocred"] > 0 and stage.engine._engine is None  # noqa: SLF001
     return case, res.result
 
 

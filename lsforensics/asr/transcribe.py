@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InputError
 from ..progress import NullProgress, Progress
 from .audio import SR, Chunk, NotPlainWav, WavReader, load_audio, plan_chunks
-from .backends import DEFAULT_BACKEND, DecodeOptions, get_backend
+from .backends import DEFAULT_BACKEND, Backend, DecodeOptions, get_backend
 from .chinese import has_han, to_simplified
 from .recover import RecoveryOptions, TermContext, recover_terms
 from .types import Candidate, Segment, Transcript
@@ -208,12 +208,23 @@ class Transcriber:
             raise InputError(f"--language {self.options.language}: choose zh, en or auto")
         self.model = model if isinstance(model, ModelInfo) else identify_model(model)
         self.terms = sorted(set(terms or []))
-        cls = get_backend(self.options.backend)
-        self.backend = cls(self.model, threads=self.options.threads)
+        self._backend_cls = get_backend(self.options.backend)
+        self.backend_name: str = self._backend_cls.name
+        self._backend: Backend | None = None
+        self._description: dict[str, object] | None = None  # the loaded backend's describe()
         self.language: str | None = None if self.options.language == "auto" else self.options.language
         self.notes: list[str] = []
         self.language_probability: float | None = None
         self.cpu: dict[str, float] = {}
+
+    @property
+    def backend(self) -> Backend:
+        """The decoder, loaded on first use: when worker processes decode the chunks, this process
+        never loads a model of its own (one model fewer in memory beside OCR, ~360 MiB)."""
+        if self._backend is None:
+            self._backend = self._backend_cls(self.model, threads=self.options.threads)
+            self._description = self._backend.describe()
+        return self._backend
 
     def reset(self) -> None:
         """Per-file state: the loaded model is reused, the language decision is not."""
@@ -321,7 +332,6 @@ class Transcriber:
 
             workers = self.chunk_workers(len(pending))
             if workers > 1:
-                self._settle_language_from(reader, pending)
                 self._decode_parallel(p, pending, workers, finished)
             else:
                 for ch in pending:
@@ -373,21 +383,22 @@ class Transcriber:
         n = self.options.workers
         if n == 0:  # the cores this transcription may use (--threads / LSF_THREADS, else all), two at most
             n = min(2, self.options.threads or os.cpu_count() or 1)
-        if self.backend.name != "faster-whisper" or pending < 2:
+        if self.backend_name != "faster-whisper" or pending < 2:
             return 1
         return max(1, min(n, pending))
 
-    def _settle_language_from(self, reader: WavReader, pending: list[Chunk]) -> None:
-        """Decide (``auto``) or check the language here, on the first chunk with sound, before the
-        workers start, so every chunk is decoded in the same language with the same notes, as a
-        sequential run would. The workers then never settle it again, so they add no notes."""
-        if self.language is not None and self.language_probability is not None:
-            return
-        for ch in pending:
-            audio = reader.read(ch.start, ch.end)
-            if _has_sound(audio):
-                self.settle_language(audio)
-                return
+    def settle_language_from(self, reader: WavReader, pending: list[Chunk]) -> tuple[str | None, float | None, list[str]]:
+        """Decide (``auto``) or check the language on the first chunk with sound, before any chunk is
+        decoded, so every chunk is decoded in the same language with the same notes, as a
+        sequential run would: (language, probability, notes). In parallel decoding the first worker
+        does this and the others never settle it again, so they add no notes."""
+        if self.language is None or self.language_probability is None:
+            for ch in pending:
+                audio = reader.read(ch.start, ch.end)
+                if _has_sound(audio):
+                    self.settle_language(audio)
+                    break
+        return self.language, self.language_probability, list(self.notes)
 
     def _decode_parallel(self, path: Path, pending: list[Chunk], workers: int,
                          finished: Callable[[Chunk, dict], None]) -> None:
@@ -396,10 +407,16 @@ class Transcriber:
 
         cores = self.options.threads or os.cpu_count() or 1
         opts = replace(self.options, threads=max(1, cores // workers), workers=1)
-        state = (self.language, self.language_probability, list(self.notes))
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                                  initargs=(self.model, opts, self.terms, self.context)) as pool:
             with _spawn_without_main():  # the workers are started by the first submits
+                # The language is decided (or was, by the run a checkpoint resumes) before any chunk
+                # is decoded, by a worker with the model it decodes with, not by a model loaded in
+                # this process only for that; the worker also says what decoded the record.
+                settled = pool.submit(_worker_settle, str(path), pending,
+                                      (self.language, self.language_probability, list(self.notes)))
+                self.language, self.language_probability, self.notes, self._description = settled.result()
+                state = (self.language, self.language_probability, list(self.notes))
                 futs = {pool.submit(_worker_decode, str(path), ch, state): ch for ch in pending}
             try:
                 todo = set(futs)
@@ -424,19 +441,19 @@ class Transcriber:
         if self.options.recover and not self.terms:
             notes.append("term recovery off: no key terms given")
         model = self.model.to_dict()
-        model.update(self.backend.describe())
+        model.update(self._description if self._description is not None else self.backend.describe())
         params = self.options.to_params()
         params["terms_sha256"] = hashlib.sha256("\n".join(self.terms).encode()).hexdigest()
         if self.context is not None:
             params["context_rules_sha256"] = self.context.sha256
-        return Transcript(language, self.backend.name, model, segs, cands, dropped, notes, duration, speech,
+        return Transcript(language, self.backend_name, model, segs, cands, dropped, notes, duration, speech,
                           self.language_probability, params)
 
     # -- checkpoint -----------------------------------------------------------------------
     def checkpoint_key(self, audio: Path) -> str:
         h = hashlib.sha256()
         st = audio.stat()
-        h.update(json.dumps([st.st_size, st.st_mtime_ns, self.model.sha256, self.backend.name,
+        h.update(json.dumps([st.st_size, st.st_mtime_ns, self.model.sha256, self.backend_name,
                              self.options.to_params(), self.terms, self.context and self.context.sha256],
                             sort_keys=True, default=str).encode())
         return h.hexdigest()
@@ -506,19 +523,41 @@ def _spawn_without_main() -> Iterator[None]:
             main.__dict__.update(saved)
 
 
+_WORKER_ERROR: InputError | None = None
+
+
 def _worker_init(model: ModelInfo, options: TranscribeOptions, terms: list[str],
                  context: TermContext | None = None) -> None:
-    global _WORKER
+    global _WORKER, _WORKER_ERROR
     from ..childproc import die_with_parent  # noqa: PLC0415 - in the worker process
 
     die_with_parent()  # a killed `lsf` must not leave decoders running
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     _WORKER = Transcriber(model, options, terms, context)
+    try:
+        _WORKER.backend  # noqa: B018 - load the model now, once per worker
+    except InputError as exc:  # a model that cannot be loaded: the task says why (a failed
+        _WORKER_ERROR = exc  # initializer would only break the pool without a message)
+
+
+def _worker() -> Transcriber:
+    if _WORKER_ERROR is not None:
+        raise _WORKER_ERROR
+    assert _WORKER is not None
+    return _WORKER
+
+
+def _worker_settle(path: str, pending: list[Chunk], state: tuple[str | None, float | None, list[str]]
+                   ) -> tuple[str | None, float | None, list[str], dict]:
+    t = _worker()
+    t.language, t.language_probability, t.notes = state[0], state[1], list(state[2])
+    with WavReader(Path(path)) as reader:
+        lang, prob, notes = t.settle_language_from(reader, pending)
+    return lang, prob, notes, t.backend.describe()
 
 
 def _worker_decode(path: str, ch: Chunk, state: tuple[str | None, float | None, list[str]]) -> dict:
-    assert _WORKER is not None
-    t = _WORKER
+    t = _worker()
     t.language, t.language_probability, t.notes = state[0], state[1], list(state[2])
     with WavReader(Path(path)) as reader:
         return t._decode_chunk(reader, ch)  # noqa: SLF001

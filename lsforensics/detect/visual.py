@@ -27,6 +27,7 @@ import numpy as np
 from ..case import Case, atomic_write_bytes
 from ..errors import InputError
 from ..findings import Finding
+from ..memory import release
 from ..progress import Progress
 from ..rules import RuleSet
 from ..stage import env_threads
@@ -36,6 +37,7 @@ from ..vision.masking import MaskParams, MaskRegion, box_iou, find_masked_region
 from ..vision.references import (
     MarkCover,
     RefMatch,
+    close_mark_reader,
     find_mark_covers,
     frame_features,
     load_references,
@@ -156,6 +158,8 @@ def analyse(case: Case, rules: RuleSet, progress: Progress, params: MaskParams |
                     results.append(res)
     finally:
         cv2.setNumThreads(cv_threads)
+        close_mark_reader()  # the marks are read (and cached): its OCR engine is not needed again
+        release()
     task.close()
     _CACHE.clear()
     _CACHE[key] = (results, notes)

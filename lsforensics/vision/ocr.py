@@ -29,6 +29,7 @@ from PIL import Image
 
 from ..case import Case, atomic_write_json
 from ..errors import InputError
+from ..memory import release
 from ..progress import Progress
 from ..stage import Stage
 from .imageio import LoadedImage, load_image
@@ -270,6 +271,11 @@ class OcrEngine:
         self._engine: Any = None
         self._cache: _RecCache | None = None
 
+    def close(self) -> None:
+        """Drop the ONNX sessions and the line cache (rebuilt on the next read)."""
+        self._engine = None
+        self._cache = None
+
     @staticmethod
     def version() -> str:
         try:
@@ -391,6 +397,7 @@ class OcrStage(Stage):
 
     def __init__(self, params: OcrParams | None = None, engine: OcrEngine | None = None):
         self.p = params or OcrParams()
+        self._own_engine = engine is None  # an engine passed in is the caller's to keep or close
         self.engine = engine or OcrEngine(self.p)
 
     def params(self) -> dict[str, Any]:
@@ -458,9 +465,13 @@ class OcrStage(Stage):
         atomic_write_json(case.ocr_json, out)
         elapsed = time.perf_counter() - started
         hits, misses = self.engine.line_reuse
+        tracked = self.engine.line_tracked
+        if self._own_engine:  # the stage is done with it: the stages after OCR need the memory
+            self.engine.close()
+            release()
         return {"frames": len(frames), "ocred": ocred, "reused": reused, "skipped": skipped,
                 "line_crops_recognised": misses, "line_crops_reused": hits,
-                "line_crops_tracked": self.engine.line_tracked,
+                "line_crops_tracked": tracked,
                 "lines": len(out), "seconds": round(elapsed, 2),
                 # this thread's CPU: all of OCR's when ONNX Runtime runs on one thread (side by side)
                 "cpu_s": round(time.thread_time() - cpu0, 2),

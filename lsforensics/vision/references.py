@@ -296,6 +296,14 @@ def _ocr_lines(gray: np.ndarray) -> list[tuple[str, list[float], float]]:
     return [(ln.text, [v / f for v in ln.box], ln.score) for ln in lines]
 
 
+def close_mark_reader() -> None:
+    """Drop the OCR engine that reads reference pictures' marks (the marks stay cached; ~300 MiB)."""
+    global _OCR_ENGINE
+    if _OCR_ENGINE is not None:
+        _OCR_ENGINE.close()
+        _OCR_ENGINE = None
+
+
 def _brand_like(text: str, brand: str) -> bool:
     from difflib import SequenceMatcher
 
