@@ -540,24 +540,24 @@ def _worker_init(model: ModelInfo, options: TranscribeOptions, terms: list[str],
         _WORKER_ERROR = exc  # initializer would only break the pool without a message)
 
 
-def _worker() -> Transcriber:
+def _worker(state: tuple[str | None, float | None, list[str]]) -> Transcriber:
+    """This worker's transcriber with the parent's language decision (language, probability, notes)."""
     if _WORKER_ERROR is not None:
         raise _WORKER_ERROR
     assert _WORKER is not None
+    _WORKER.language, _WORKER.language_probability, _WORKER.notes = state[0], state[1], list(state[2])
     return _WORKER
 
 
 def _worker_settle(path: str, pending: list[Chunk], state: tuple[str | None, float | None, list[str]]
                    ) -> tuple[str | None, float | None, list[str], dict]:
-    t = _worker()
-    t.language, t.language_probability, t.notes = state[0], state[1], list(state[2])
+    t = _worker(state)
     with WavReader(Path(path)) as reader:
         lang, prob, notes = t.settle_language_from(reader, pending)
     return lang, prob, notes, t.backend.describe()
 
 
 def _worker_decode(path: str, ch: Chunk, state: tuple[str | None, float | None, list[str]]) -> dict:
-    t = _worker()
-    t.language, t.language_probability, t.notes = state[0], state[1], list(state[2])
+    t = _worker(state)
     with WavReader(Path(path)) as reader:
         return t._decode_chunk(reader, ch)  # noqa: SLF001
