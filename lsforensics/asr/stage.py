@@ -30,7 +30,9 @@ class TranscribeStage(Stage):
     name = "transcribe"
     # 2: a re-decoded term is refused where the record reads a sentence particle (爱吗)
     # 3: a re-decoded short term needs the lexicon's context around it (小香 for 这个小乡只是正经)
-    version = 4  # 4: word onsets found after a pause that follows the last sentence's tail
+    # 4: word onsets found after a pause that follows the last sentence's tail
+    # 5: a fresh sampler per decode (temperature fallback no longer depends on earlier chunks)
+    version = 5
 
     def __init__(self, model: str | os.PathLike[str] | None = None, options: TranscribeOptions | None = None,
                  terms: list[str] | None = None, terms_note: str | None = None, context=None):  # noqa: ANN001

@@ -25,7 +25,8 @@ class DecodeOptions:
     hotwords: str | None = None  # biased pass only
     initial_prompt: str | None = None  # biased pass only
     # Whisper's temperature fallback re-decodes a segment that loops or is improbable; sampling
-    # is seeded (see faster.py) so a rerun gives the same record.
+    # is seeded afresh for every decode (see faster.py) so a rerun, or another split of the
+    # chunks between processes, gives the same record.
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     condition_on_previous_text: bool = False  # conditioning spreads one hallucination into the next window
     max_new_tokens: int | None = None

@@ -65,12 +65,38 @@ class FasterWhisperBackend(Backend):
         from faster_whisper import WhisperModel
 
         self.compute_type = compute_type
+        self._cpu_threads = threads or min(4, os.cpu_count() or 1)
         try:
             self._m = WhisperModel(str(model.path), device="cpu", compute_type=compute_type,
-                                   cpu_threads=threads or min(4, os.cpu_count() or 1), local_files_only=True)
+                                   cpu_threads=self._cpu_threads, local_files_only=True)
         except (RuntimeError, ValueError, OSError) as exc:
             raise InputError(f"--model {model.path}: cannot load CTranslate2 model: {str(exc).splitlines()[0]}") from None
         self._batched = None
+        self._sampled = False  # the last decode drew random numbers (a temperature-fallback sample)
+
+    def _fresh_sampler(self) -> None:
+        """Give the next decode a random-number generator seeded with 0, whatever was decoded before.
+
+        CTranslate2 keeps its sampling generator per worker thread, seeded once, at the thread's
+        first sample (``static thread_local std::mt19937`` in ``get_random_generator``), so
+        ``ctranslate2.set_random_seed`` does not reach a thread that has sampled already. A chunk
+        that needed temperature fallback after another chunk did would then draw different numbers
+        than in a fresh process, and the transcript would depend on which chunks a process decoded
+        before (measured: the same 120-s chunk gave 8 vs 31 segments after two different earlier
+        chunks). The model's worker threads live as long as its ``ctranslate2.models.Whisper``
+        object, so after a decode that sampled, that object is rebuilt from the same files and
+        settings (about 2 s on CPU; chunks without fallback cost nothing).
+        """
+        import ctranslate2
+
+        ctranslate2.set_random_seed(0)
+        if not self._sampled:
+            return
+        m = self._m
+        m.model = None  # release the old weights and threads before the new ones are mapped
+        m.model = ctranslate2.models.Whisper(str(self.model.path), device="cpu", compute_type=self.compute_type,
+                                             intra_threads=self._cpu_threads, inter_threads=1)
+        self._sampled = False
 
     def describe(self) -> dict[str, object]:
         return {"backend": self.name, "compute_type": self.compute_type, "cpu_numerics": cpu_numerics()}
@@ -100,9 +126,7 @@ class FasterWhisperBackend(Backend):
         return lang, float(prob), {k: float(v) for k, v in (all_probs or [])[:5]}
 
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], float]:
-        import ctranslate2
-
-        ctranslate2.set_random_seed(0)  # temperature-fallback sampling must be reproducible
+        self._fresh_sampler()  # temperature-fallback sampling must not depend on earlier decodes
         kwargs = dict(
             language=options.language, beam_size=options.beam_size, word_timestamps=options.word_timestamps,
             vad_filter=options.vad, vad_parameters=dict(VAD_PARAMETERS), hotwords=options.hotwords,
@@ -120,10 +144,13 @@ class FasterWhisperBackend(Backend):
             gen, info = self._batched.transcribe(audio, batch_size=options.batch_size, **kwargs)
         else:
             gen, info = self._m.transcribe(audio, **kwargs)
-        segs = []
+        segs, sampled = [], False
+        self._sampled = any(t > 0 for t in options.temperatures)  # until the decode is complete
         for s in gen:
+            sampled |= bool(s.temperature and s.temperature > 0)  # the last temperature tried for the segment
             words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or [])]
             segs.append(Segment(float(s.start), float(s.end), s.text, words, s.text, float(s.avg_logprob),
                                 float(s.no_speech_prob), float(s.compression_ratio)))
+        self._sampled = sampled
         speech = info.duration_after_vad if options.vad else info.duration
         return segs, float(speech)
