@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -21,6 +23,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import realistic as R  # noqa: E402
+from conftest import run_lsf  # noqa: E402
 from realistic_eval import Score, score  # noqa: E402
 
 from lsforensics.case import Case
@@ -118,6 +121,22 @@ def test_redecoding_invents_no_term_on_ordinary_speech(analysed) -> None:
                                  [ln["text"][:20] for ln in lines]))
     print(f"\nre-decoding: {accepted} accepted, {refused} refused, invented: {invented}")
     assert not invented
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(STREAMS_TIMEOUT_S)
+def test_one_process_gives_the_transcript_of_two_workers_on_a_realistic_stream(analysed, tmp_path) -> None:
+    """Seed 2 has a chunk that needs temperature fallback after another did: before the decoder's
+    sampler was made fresh per decode (transcribe stage v5), one process and two worker processes
+    wrote different transcripts of it (one 120-s chunk: 8 vs 31 segments). Measured 2026-12-04:
+    the same bytes on all three seeds."""
+    st, case = analysed[1]
+    one = tmp_path / "case"
+    shutil.copytree(case.root, one)
+    t0 = time.monotonic()
+    run_lsf("transcribe", "-C", one, "--workers", "1", "--force", "-q", check=True)
+    print(f"\nseed {st.truth['spec']['seed']}: --workers 1 re-transcription {time.monotonic() - t0:.0f} s wall")
+    assert (one / "transcript.json").read_bytes() == case.root.joinpath("transcript.json").read_bytes()
 
 
 def _cpu_model() -> str:
