@@ -74,7 +74,7 @@ class FasterWhisperBackend(Backend):
         self._batched = None
         self._sampled = False  # the last decode drew random numbers (a temperature-fallback sample)
 
-    def _fresh_sampler(self) -> None:
+    def _fresh_sampler(self, can_sample: bool) -> None:
         """Give the next decode a random-number generator seeded with 0, whatever was decoded before.
 
         CTranslate2 keeps its sampling generator per worker thread, seeded once, at the thread's
@@ -85,12 +85,13 @@ class FasterWhisperBackend(Backend):
         before (measured: the same 120-s chunk gave 8 vs 31 segments after two different earlier
         chunks). The model's worker threads live as long as its ``ctranslate2.models.Whisper``
         object, so after a decode that sampled, that object is rebuilt from the same files and
-        settings (about 2 s on CPU; chunks without fallback cost nothing).
+        settings before the next decode that may sample (about 2 s on CPU; chunks without fallback,
+        and term recovery's temperature-0 decodes, cost nothing).
         """
         import ctranslate2
 
         ctranslate2.set_random_seed(0)
-        if not self._sampled:
+        if not (self._sampled and can_sample):  # a decode at temperature 0 only draws no numbers
             return
         m = self._m
         m.model = None  # release the old weights and threads before the new ones are mapped
@@ -126,7 +127,8 @@ class FasterWhisperBackend(Backend):
         return lang, float(prob), {k: float(v) for k, v in (all_probs or [])[:5]}
 
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> tuple[list[Segment], float]:
-        self._fresh_sampler()  # temperature-fallback sampling must not depend on earlier decodes
+        can_sample = any(t > 0 for t in options.temperatures)
+        self._fresh_sampler(can_sample)  # temperature-fallback sampling must not depend on earlier decodes
         kwargs = dict(
             language=options.language, beam_size=options.beam_size, word_timestamps=options.word_timestamps,
             vad_filter=options.vad, vad_parameters=dict(VAD_PARAMETERS), hotwords=options.hotwords,
@@ -145,12 +147,13 @@ class FasterWhisperBackend(Backend):
         else:
             gen, info = self._m.transcribe(audio, **kwargs)
         segs, sampled = [], False
-        self._sampled = any(t > 0 for t in options.temperatures)  # until the decode is complete
+        self._sampled |= can_sample  # until the decode is complete
         for s in gen:
-            sampled |= bool(s.temperature and s.temperature > 0)  # the last temperature tried for the segment
+            sampled |= (s.temperature or 0.0) > 0  # the last temperature tried for the segment
             words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or [])]
             segs.append(Segment(float(s.start), float(s.end), s.text, words, s.text, float(s.avg_logprob),
                                 float(s.no_speech_prob), float(s.compression_ratio)))
-        self._sampled = sampled
+        if can_sample:
+            self._sampled = sampled
         speech = info.duration_after_vad if options.vad else info.duration
         return segs, float(speech)
