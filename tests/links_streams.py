@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from synth import SHARED, SR, TTS_DIR, _apply_logo, _background, _product_sprite, decode_pcm
+from synth import (
+    SHARED,
+    SR,
+    TTS_DIR,
+    X264_THREADS,
+    _apply_logo,
+    _background,
+    _product_sprite,
+    decode_pcm,
+    write_wav,
+)
 
 REALDATA = SHARED / "realdata"
 W, H, FPS = 640, 360, 10
@@ -45,20 +54,11 @@ def excerpt(src: Path, dest: Path, start: float, duration: float, *, size: str =
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", str(start), "-t", str(duration), "-i", str(src)]
     if audio is not None:
         cmd += ["-i", str(audio), "-map", "0:v", "-map", "1:a", "-shortest"]
-    cmd += ["-vf", vf, "-c:v", "libx264", "-preset", "veryfast", "-b:v", bitrate, "-c:a", "aac", "-b:a", "64k"]
+    cmd += ["-vf", vf, "-c:v", "libx264", *X264_THREADS, "-preset", "veryfast", "-b:v", bitrate, "-c:a", "aac", "-b:a", "64k"]
     tmp = dest.with_name(f".{dest.name}.tmp.mp4")
     subprocess.run([*cmd, str(tmp)], check=True)
     tmp.rename(dest)
     return dest
-
-
-def _wav(path: Path, pcm: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(SR)
-        wf.writeframes(pcm.astype(np.int16).tobytes())
-    return path
 
 
 def _lines(names: list[str], gap: float = 0.6) -> np.ndarray:
@@ -97,14 +97,14 @@ def patterned_product(kind: str, seed: int) -> tuple[Image.Image, list[int]]:
 def _render(dest: Path, audio: np.ndarray, product: tuple[Image.Image, list[int]] | None, *, bg_seed: int,
             x0: int, scale: float, dx: float) -> Path:
     duration = len(audio) / SR
-    wav = _wav(dest.parent.parent / "work" / dest.with_suffix(".wav").name, audio)
+    wav = write_wav(dest.parent.parent / "work" / dest.with_suffix(".wav").name, audio)
     bg = _background(W, H, bg_seed)
     sprite = None
     if product is not None:
         im, _box = product
         sprite = im.resize((int(im.width * scale), int(im.height * scale)), Image.Resampling.LANCZOS)
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(FPS),
-           "-i", "-", "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
+           "-i", "-", "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", *X264_THREADS, "-preset", "veryfast",
            "-crf", "20", "-g", str(2 * FPS), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-shortest",
            str(dest.with_name(f".{dest.name}.tmp.mp4"))]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
@@ -142,14 +142,14 @@ def build_six(folder: Path) -> dict[str, Path]:
         paths[name] = p if p.exists() else _render(p, audio, product, bg_seed=seed, x0=x0, scale=scale, dx=dx)
     s5 = out / "s5_bunny_german.mp4"
     if not s5.exists():
-        german = _wav(work / "german.wav", _clip(multi, 30.0, 28.0))
+        german = write_wav(work / "german.wav", _clip(multi, 30.0, 28.0))
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(bunny), "-i", str(german), "-map", "0:v", "-map", "1:a",
-                        "-t", "28", "-c:v", "libx264", "-preset", "veryfast", "-crf", "22", "-c:a", "aac",
+                        "-t", "28", "-c:v", "libx264", *X264_THREADS, "-preset", "veryfast", "-crf", "22", "-c:a", "aac",
                         str(work / "s5.tmp.mp4")], check=True)
         (work / "s5.tmp.mp4").rename(s5)
     paths[s5.name] = s5
     libri = _clip(REALDATA / "en_librispeech_1995-1837-0001.wav")
-    other_voice = _wav(work / "librispeech_padded.wav", np.concatenate([libri, np.zeros(SR * 12, np.int16)]))
+    other_voice = write_wav(work / "librispeech_padded.wav", np.concatenate([libri, np.zeros(SR * 12, np.int16)]))
     paths["s6_bunny_excerpt.mp4"] = excerpt(s5, out / "s6_bunny_excerpt.mp4", 4.0, 20.0, size="480:270",
                                             bitrate="300k", audio=other_voice)
     return paths

@@ -32,7 +32,6 @@ import os
 import shutil
 import subprocess
 import sys
-import wave
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +41,17 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth import SHARED, TTS_DIR, cjk_font, decode_pcm, draw_logo, read_lines, speech_bounds  # noqa: E402
+from synth import (  # noqa: E402
+    SHARED,
+    TTS_DIR,
+    X264_THREADS,
+    cjk_font,
+    decode_pcm,
+    draw_logo,
+    read_lines,
+    speech_bounds,
+    write_wav,
+)
 
 # Bump when the output of the same arguments changes. 2: x264 on one thread (with two, libx264 gave
 # a different bitstream on every run: 133 of 6000 decoded frames differed between two builds of
@@ -966,17 +975,12 @@ def build_stream(dest: Path, spec: StreamSpec | None = None) -> RealisticStream:
     eps = plan_episodes(spec)
     audio, lines = _speech_plan(spec, eps, espeak_cache)
     duration = len(audio) / SR
-    wav = tmp / "sound.wav"
-    with wave.open(str(wav), "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(SR)
-        wf.writeframes(audio.tobytes())
+    wav = write_wav(tmp / "sound.wav", audio)
     r = Renderer(spec, eps, duration)
     fw, fh = spec.size
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{fw}x{fh}", "-r", str(spec.fps),
            "-i", "-", "-i", str(wav), "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast",
-           "-crf", "27", "-threads", "1", "-g", str(4 * spec.fps), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "56k",
+           "-crf", "27", *X264_THREADS, "-g", str(4 * spec.fps), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "56k",
            "-ar", "48000", "-shortest", str(tmp / "stream.mp4")]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     assert proc.stdin is not None
@@ -1042,13 +1046,7 @@ def claims_sound(dest: Path, seed: int = 1, minutes: float = 4.0) -> tuple[Path,
     wav = folder / "sound.wav"
     if not wav.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".sound-{os.getpid()}.wav"
-        with wave.open(str(tmp), "wb") as wf:
-            wf.setnchannels(1)
-            wf.setsampwidth(2)
-            wf.setframerate(SR)
-            wf.writeframes(audio.tobytes())
-        os.replace(tmp, wav)
+        write_wav(wav, audio)
     return wav, eps, lines
 
 

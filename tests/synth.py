@@ -30,6 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 TTS_DIR = SHARED / "fixtures" / "tts_zh"
 SR = 16000
+# libx264 on more than one thread writes a different bitstream on every run (measured 2026-12-04:
+# four encodes of the same frames, four bitstreams; 133 of 6000 decoded frames differed between two
+# builds of a realistic stream). Fixtures are encoded on one thread so two clones build the same bytes.
+X264_THREADS = ("-threads", "1")
 CJK_FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -142,6 +146,21 @@ def speech_bounds(pcm: np.ndarray, threshold_db: float = -35.0) -> tuple[float, 
     if len(loud) == 0:
         return 0.0, len(pcm) / SR
     return loud[0] * win / SR, (loud[-1] + 1) * win / SR
+
+
+def write_wav(path: Path, pcm: np.ndarray, rate: int = SR) -> Path:
+    """Mono 16-bit WAV of ``pcm`` (int16 samples, or floats in [-1, 1]), written atomically."""
+    x = np.asarray(pcm)
+    if x.dtype.kind == "f":
+        x = np.clip(x, -1, 1) * 32767
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(x.astype("<i2").tobytes())
+    os.replace(tmp, path)
+    return path
 
 
 def cache_key(extra: str = "") -> str:
@@ -265,12 +284,7 @@ def build_livestream(dest: Path, *, width: int = 960, height: int = 540, fps: in
         t += len(pcm) / SR + gap
     audio = np.concatenate(pcm_parts)
     duration = round(len(audio) / SR, 3)
-    wav = folder / "speech.wav"
-    with wave.open(str(wav), "wb") as wf:
-        wf.setnchannels(1)
-        wf.setsampwidth(2)
-        wf.setframerate(SR)
-        wf.writeframes(audio.tobytes())
+    wav = write_wav(folder / "speech.wav", audio)
 
     # --- scenes: one per line, cut where the line's audio file starts
     font = cjk_font(40)
@@ -311,7 +325,7 @@ def build_livestream(dest: Path, *, width: int = 960, height: int = 540, fps: in
     tmp = folder / ".livestream.tmp.mp4"
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
            "-r", str(fps), "-i", "-", "-i", str(wav), "-map", "0:v", "-map", "1:a",
-           "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-g", str(2 * fps), "-pix_fmt", "yuv420p",
+           "-c:v", "libx264", *X264_THREADS, "-preset", "veryfast", "-crf", "23", "-g", str(2 * fps), "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "96k", "-ar", "48000", "-shortest", str(tmp)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE)
     assert proc.stdin is not None

@@ -9,13 +9,13 @@ import shutil
 import signal
 import subprocess
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 import psutil
 import pytest
 from conftest import LSF, run_lsf
+from synth import write_wav
 
 from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
 from lsforensics.case import Case
@@ -131,13 +131,7 @@ def test_silent_audio_track_gives_empty_transcript(tmp_path, realdata):
 
 def _wav(path: Path, seconds: float) -> Path:
     n = int(16000 * seconds)
-    x = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(x.tobytes())
-    return path
+    return write_wav(path, (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 16000) * 32767).astype("<i2"))
 
 
 def test_tiny_and_empty_audio_give_empty_transcripts(tmp_path):
@@ -151,12 +145,7 @@ def test_two_worker_processes_settle_the_language_and_this_process_loads_no_mode
     """With chunks decoded by two worker processes the language is settled by a worker, and the
     process that asked holds no model of its own (one Whisper model fewer in memory beside OCR)."""
     rng = np.random.default_rng(0)
-    path = tmp_path / "noise.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(rng.normal(0, 300, 16000 * 70).astype(np.int16).tobytes())
+    path = write_wav(tmp_path / "noise.wav", rng.normal(0, 300, 16000 * 70).astype(np.int16))
     t = Transcriber(None, TranscribeOptions(language="zh", chunk_s=30.0, workers=2), [])
     tr = t.transcribe_file(path)
     assert tr.params["chunks"] == 3 and t._backend is None  # noqa: SLF001

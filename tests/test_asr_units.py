@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import wave
-from pathlib import Path
-
 import numpy as np
 import pytest
+from synth import write_wav
 
 from lsforensics.asr.audio import SR, WavReader, plan_chunks
 from lsforensics.asr.chinese import to_simplified
@@ -90,19 +88,11 @@ def test_srt_vtt_and_json_roundtrip():
     assert tr.to_dict()["schema"] == "lsf.transcript/1"
 
 
-def _write_wav(path: Path, x: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-
-
 def test_chunk_plan_cuts_in_the_quietest_place_and_is_deterministic(tmp_path):
     rng = np.random.default_rng(1)
     x = 0.3 * rng.standard_normal(SR * 130).astype(np.float32)
     x[int(SR * 52.0): int(SR * 52.6)] = 0.0  # the only pause inside the search window of the 1st cut
-    _write_wav(tmp_path / "a.wav", x)
+    write_wav(tmp_path / "a.wav", x)
     with WavReader(tmp_path / "a.wav") as r:
         plan = list(plan_chunks(r, chunk_s=60.0, search_s=15.0))
         again = list(plan_chunks(r, chunk_s=60.0, search_s=15.0))

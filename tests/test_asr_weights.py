@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import wave
 
 import pytest
+from synth import write_wav
 
 from lsforensics.asr import weights
 from lsforensics.asr.backends import get_backend
@@ -88,12 +88,7 @@ def test_corrupt_ct2_model_gives_a_clear_error(tmp_path):
 
     from lsforensics.asr.transcribe import TranscribeOptions, Transcriber
 
-    wav = tmp_path / "a.wav"
-    with wave.open(str(wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((np.random.default_rng(0).normal(0, 2000, 16000 * 70)).astype(np.int16).tobytes())
+    wav = write_wav(tmp_path / "a.wav", np.random.default_rng(0).normal(0, 2000, 16000 * 70).astype(np.int16))
     t = Transcriber(info, TranscribeOptions(language="zh", chunk_s=30.0, workers=2), [])
     with pytest.raises(InputError, match="cannot load CTranslate2 model"):
         t.transcribe_file(wav)
