@@ -10,6 +10,7 @@ encode, no analyze). Figures are printed; run with ``-s`` to see them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -356,7 +357,6 @@ def test_generator_is_deterministic_by_seed() -> None:
     assert re.fullmatch(r"[一二三四五六七八九十百零]+", R.cn_number(129))
 
 
-
 @pytest.mark.slow
 def test_every_cached_espeak_line_is_what_espeak_gives_now(test_cache: Path, tmp_path: Path, monkeypatch) -> None:
     """The streams are cached by their arguments, the espeak-ng lines by theirs: a clip cached by an
@@ -390,7 +390,6 @@ def test_every_cached_espeak_line_is_what_espeak_gives_now(test_cache: Path, tmp
     assert not differ, "cached espeak lines differ from a fresh synthesis (delete them and the streams built on them)"
 
 
-
 @pytest.mark.slow
 def test_two_builds_of_a_stream_are_the_same_bytes(tmp_path: Path) -> None:
     """Two builds of one seed in separate folders (each with its own espeak-ng cache) give the same
@@ -398,8 +397,6 @@ def test_two_builds_of_a_stream_are_the_same_bytes(tmp_path: Path) -> None:
     stream tests are only comparable between clones when it holds. With libx264 on two threads
     (GENERATOR_VERSION 1) this test failed on 1 of 3 runs, and four encodes of the same 80 s of
     rendered frames gave four bitstreams; on one thread all were the same."""
-    import hashlib
-
     spec = R.StreamSpec(seed=7, minutes=1.0)
     t0 = time.perf_counter()
     builds = [R.build_stream(tmp_path / name, spec) for name in ("a", "b")]
