@@ -136,6 +136,21 @@ def test_ordinary_words_are_not_terms_by_sound(matcher: Matcher) -> None:
 def test_sound_match_respects_word_boundaries(matcher: Matcher) -> None:
     # 小相 in 大小相同 sounds like 小香 but cuts through two words.
     assert _found(matcher, "这两个包包大小相同，价格三百九") == []
+    # jieba keeps 代加工 (a rare word) whole; its 加工 crosses the span, so 代加 is no 戴家 (Dyson).
+    assert [k for k, *_ in _found(matcher, "我们厂给大牌运动鞋代加工十几年，莆田货", "screen")] \
+        == ["counterfeit_slang"]
+    # A rare word that holds no frequent word across the span still does not hide a code-word.
+    assert ("brand_codeword", "小香", "小箱", "pinyin") in _found(matcher, "小箱的包包是原版的")
+
+
+def test_a_full_brand_name_is_no_code_word_of_itself(matcher: Matcher) -> None:
+    # 江诗 and 百达翡 are code-words, but inside the full name they are the name, said once.
+    for text, name in (("这块江诗丹顿的表是原单", "江诗丹顿"), ("百达翡丽手表一比一", "百达翡丽")):
+        kinds = [(k, t) for k, t, _, _ in _found(matcher, text)]
+        assert ("brand_mention", name) in kinds
+        assert not any(k == "brand_codeword" for k, _ in kinds), kinds
+    # Said alone, the code-word still counts.
+    assert any(k == "brand_codeword" for k, *_ in _found(matcher, "这块江诗的表是原单"))
 
 
 def test_ambiguous_code_words_need_their_context(matcher: Matcher) -> None:

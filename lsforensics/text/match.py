@@ -148,13 +148,32 @@ class Words:
         for ts, te, freq in self._tokens(k):
             if te <= s or ts >= e:
                 continue
-            if (ts < s or te > e) and freq >= min_freq:
-                # A word that only adds a particle to the term's last character (标的 in 剪标的
-                # 包包, 真的 in 是真的) is jieba's greed, not another word.
-                if ts >= s and set(self.text[e:te]) <= _PARTICLE_TAIL:
-                    continue
+            if ts >= s and te <= e:
+                continue
+            # A word that only adds a particle to the term's last character (标的 in 剪标的
+            # 包包, 真的 in 是真的) is jieba's greed, not another word.
+            if ts >= s and set(self.text[e:te]) <= _PARTICLE_TAIL:
+                continue
+            if freq >= min_freq or self._inner_word_cut(ts, te, s, e, min_freq):
                 return False
         return True
+
+    def _inner_word_cut(self, ts: int, te: int, s: int, e: int, min_freq: int) -> bool:
+        """True when a rare segmented word [ts, te) that [s, e) cuts holds a frequent word of its
+        own across the span's edge: jieba keeps 代加工 (frequency 3) as one word, but its 加工
+        (4877) is what was said, so 代加 is no code-word (戴家) by sound. A rare word whose parts
+        are no words either (全部堆 around 堆版) still does not hide a term."""
+        for a in range(ts, te - 1):
+            for b in range(a + 2, te + 1):
+                if (b - a == te - ts) or not (a < s < b or a < e < b):
+                    continue
+                w = self.text[a:b]
+                if w in self.skip or int(self.tk.FREQ.get(w) or 0) < min_freq:
+                    continue
+                if a >= s and set(self.text[e:b]) <= _PARTICLE_TAIL:
+                    continue
+                return True
+        return False
 
     def inner_words(self, s: int, e: int) -> list[tuple[int, int, int]]:
         """Words of two or more characters lying inside [s, e), with their dictionary frequency."""
@@ -760,7 +779,11 @@ class Matcher:
                 kept.append(h)
                 for i in range(h.os, h.oe):
                     kept_at.setdefault((h.entry.kind, i), []).append(h)
-        return kept
+        # A code-word read inside the brand's own full name (江诗 in 江诗丹顿, 百达翡 in 百达翡丽) is
+        # the same characters said once: the name is the finding, not a second one beside it.
+        return [h for h in kept if h.entry.kind != "brand_codeword" or not any(
+            m.entry.kind == "brand_mention" and m.entry.brand == h.entry.brand
+            and m.os <= h.os and h.oe <= m.oe for m in kept)]
 
     def _near(self, nt: NormText, h: _Hit, words: tuple[str, ...], window: int) -> str | None:
         lo, hi = max(0, h.s - window), min(len(nt.text), h.e + window)
