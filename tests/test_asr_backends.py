@@ -73,3 +73,38 @@ def test_openai_checkpoint_exported_by_the_converter_loads_as_user_model(tmp_pat
     tr = t.transcribe_array(load_audio(realdata / CLIP))
     print(f"[asr] openai .pt user model: {tr.text!r}")
     assert _cer(tr.text) <= 0.2 and tr.segments[0].words
+
+
+@pytest.mark.slow
+def test_batched_decode_keeps_each_speech_region_and_its_times(realdata):
+    """The opt-in batched record decode (``TranscribeOptions.batch_size``): speech regions a short
+    pause apart share a window, regions far apart are decoded apart, and every segment keeps its
+    times and word times on the original timeline (no long merged segments)."""
+    from lsforensics.asr.backends.base import DecodeOptions
+
+    sr = 16000
+    clips = ["zh_aishell1_BAC009S0764W0121.wav", "zh_funasr_asr_example.wav", CLIP]
+    parts, spans, t = [], [], 0.0
+    for k, name in enumerate(clips):
+        a = load_audio(realdata / name)
+        gap = np.zeros(int(sr * (1.0 if k == 0 else 8.0)), np.float32)  # 1 s, then 8 s of silence
+        parts += [a, gap]
+        spans.append((t, t + len(a) / sr))
+        t += (len(a) + len(gap)) / sr
+    audio = np.concatenate(parts)
+    b = Transcriber(None, TranscribeOptions(language="zh", workers=1, threads=1), [], None).backend
+    seq, _ = b.transcribe(audio, DecodeOptions(language="zh"))
+    bat, speech = b.transcribe(audio, DecodeOptions(language="zh", batch_size=8))
+    print(f"\nbatched: {b.last_batch}, {len(bat)} segments ({len(seq)} sequential), speech {speech:.1f} s")
+    for s in bat:
+        print(f"  {s.start:6.2f}-{s.end:6.2f} {s.text}")
+    assert b.last_batch["regions"] == 2  # the first two clips (1 s apart) share a window
+    assert len(bat) >= len(clips)
+    for s in bat:  # every segment and word lies in the speech it transcribes
+        assert any(a0 - 0.5 <= s.start and s.end <= a1 + 0.5 for a0, a1 in spans[:2]) \
+            or spans[2][0] - 0.5 <= s.start <= s.end <= spans[2][1] + 0.5, (s.start, s.end, s.text)
+        assert s.words and all(s.start - 0.05 <= w.start <= w.end <= s.end + 0.05 for w in s.words)
+    assert [s.start for s in bat] == sorted(s.start for s in bat)
+    cer_b = _cer("".join(s.text for s in bat if s.start >= spans[2][0] - 0.5))
+    assert cer_b <= 0.1, cer_b  # the last clip, alone in its window, as well heard as alone
+    assert abs(len("".join(s.text for s in bat)) - len("".join(s.text for s in seq))) <= 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 
 import numpy as np
@@ -10,6 +11,7 @@ from ...errors import InputError
 from ..types import Segment, Word
 from .base import Backend, DecodeOptions
 
+_JOIN_GAP_S = 2.0  # batched decode: speech regions this close share one 30-s window
 VAD_PARAMETERS = {"threshold": 0.5, "min_silence_duration_ms": 500, "speech_pad_ms": 300, "max_speech_duration_s": 30}
 
 
@@ -138,22 +140,80 @@ class FasterWhisperBackend(Backend):
         if options.max_new_tokens:
             kwargs["max_new_tokens"] = options.max_new_tokens
         if options.batch_size > 0:
-            from faster_whisper import BatchedInferencePipeline
-
-            if self._batched is None:
-                self._batched = BatchedInferencePipeline(self._m)
-            kwargs.pop("condition_on_previous_text")
-            gen, info = self._batched.transcribe(audio, batch_size=options.batch_size, **kwargs)
-        else:
-            gen, info = self._m.transcribe(audio, **kwargs)
-        segs, sampled = [], False
-        self._sampled |= can_sample  # until the decode is complete
-        for s in gen:
-            sampled |= (s.temperature or 0.0) > 0  # the last temperature tried for the segment
-            words = [Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (s.words or [])]
-            segs.append(Segment(float(s.start), float(s.end), s.text, words, s.text, float(s.avg_logprob),
-                                float(s.no_speech_prob), float(s.compression_ratio)))
+            return self._transcribe_batched(audio, options, kwargs)
+        gen, info = self._m.transcribe(audio, **kwargs)
+        segs, sampled = self._collect(gen, can_sample)
         if can_sample:
             self._sampled = sampled
         speech = info.duration_after_vad if options.vad else info.duration
         return segs, float(speech)
+
+    def _collect(self, gen, can_sample: bool, shift: float = 0.0) -> tuple[list[Segment], bool]:  # noqa: ANN001
+        """Our segments of a faster-whisper segment generator (times moved by ``shift``), and whether
+        a temperature-fallback sample was drawn."""
+        segs, sampled = [], False
+        self._sampled |= can_sample  # until the decode is complete
+        for s in gen:
+            sampled |= (s.temperature or 0.0) > 0  # the last temperature tried for the segment
+            words = [Word(float(w.start) + shift, float(w.end) + shift, w.word, float(w.probability))
+                     for w in (s.words or [])]
+            segs.append(Segment(float(s.start) + shift, float(s.end) + shift, s.text, words, s.text,
+                                float(s.avg_logprob), float(s.no_speech_prob), float(s.compression_ratio)))
+        return segs, sampled
+
+    def _transcribe_batched(self, audio: np.ndarray, options: DecodeOptions,
+                            kwargs: dict) -> tuple[list[Segment], float]:
+        """Each speech region of the VAD decoded on its own (never merged with its neighbours), up to
+        ``batch_size`` regions in one batch of the decoder, at the first temperature only; a region
+        whose decode fails Whisper's own fallback test (compression ratio above 2.4: a loop; mean
+        log-probability under -1 where the model hears speech) is decoded again alone with the full
+        temperature fallback, as the sequential decode would. Regions longer than 30 s are split by
+        the VAD itself (``max_speech_duration_s``)."""
+        from faster_whisper import BatchedInferencePipeline
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        sr = 16000
+        if self._batched is None:
+            self._batched = BatchedInferencePipeline(self._m)
+        if options.vad:
+            regions = get_speech_timestamps(audio, VadOptions(**VAD_PARAMETERS))
+        else:
+            regions = [{"start": s, "end": min(len(audio), s + 30 * sr)} for s in range(0, len(audio), 30 * sr)]
+        merged: list[dict] = []
+        for r in regions:  # neighbours a short pause apart share one window, as in a sequential decode
+            if merged and r["end"] - merged[-1]["start"] <= 30 * sr and r["start"] - merged[-1]["end"] <= _JOIN_GAP_S * sr:
+                merged[-1] = {"start": merged[-1]["start"], "end": r["end"]}
+            else:
+                merged.append(dict(r))
+        regions = [r for r in merged if r["end"] - r["start"] >= int(0.3 * sr)]
+        if not regions:
+            return [], 0.0
+        clips = [{"start": r["start"] / sr, "end": r["end"] / sr} for r in regions]
+        bk = {k: v for k, v in kwargs.items() if k not in ("condition_on_previous_text", "vad_filter", "vad_parameters")}
+        bk["temperature"] = [list(options.temperatures)[0]]
+        gen, _info = self._batched.transcribe(audio, batch_size=options.batch_size, clip_timestamps=clips,
+                                              without_timestamps=False, **bk)
+        first, _ = self._collect(gen, False)
+        ends = [c["end"] for c in clips]
+        by_clip: list[list[Segment]] = [[] for _ in clips]
+        for s in first:  # a segment belongs to the region its start lies in
+            by_clip[min(len(clips) - 1, bisect.bisect_right(ends, s.start + 1e-3))].append(s)
+        segs: list[Segment] = []
+        can_sample = len(options.temperatures) > 1
+        self.last_batch = {"regions": len(clips), "redecoded": 0}
+        for c, got in zip(clips, by_clip, strict=True):
+            failed = can_sample and any(s.compression_ratio > 2.4 or (s.avg_logprob < -1.0 and s.no_speech_prob <= 0.6)
+                                        for s in got)
+            if not failed:
+                segs += got
+                continue
+            self.last_batch["redecoded"] += 1
+            self._fresh_sampler(True)
+            a, b = int(c["start"] * sr), int(c["end"] * sr)
+            seq = dict(kwargs, vad_filter=False)
+            seq.pop("vad_parameters", None)
+            g2, _ = self._m.transcribe(audio[a:b], **seq)
+            more, _ = self._collect(g2, True, shift=c["start"])
+            segs += more
+        self._sampled = can_sample and self.last_batch["redecoded"] > 0
+        return segs, float(sum(c["end"] - c["start"] for c in clips))
