@@ -143,7 +143,10 @@ def score(truth: dict[str, Any], findings: list[dict[str, Any]]) -> Score:
         elif k == "masked_logo":
             cover = ep and ep["cover"] in COVERS
             box = f.get("bbox")
-            near = min(samples, key=lambda s: abs(s["t"] - t), default=None) if t is not None else None
+            # the truth sample nearest in time within the finding's own episode: a frame just
+            # after a cut is compared with its own product's cover, not with the previous shot's
+            own = [s for s in samples if ep and s.get("episode") == ep["index"]] or samples
+            near = min(own, key=lambda s: abs(s["t"] - t), default=None) if t is not None else None
             on = bool(cover and near and near.get("cover_box") and box and _iou(box, near["cover_box"]) >= 0.1)
             if on:
                 sc.true[k] += 1

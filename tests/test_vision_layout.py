@@ -34,6 +34,29 @@ def test_comment_column_from_lines_moving_up() -> None:
     assert x <= 20 <= x + w and y <= 750 and y + h >= 1036 and x + w < 500  # the price card is not in it
 
 
+def test_a_comment_caught_sliding_in_below_the_column_is_in_it() -> None:
+    """A new comment slides in below the resting lines and is read there in few frames (here 1 in
+    8, ~1.4 % of the moving lines, as over an hour of the realistic stream); it is still in the
+    column. A single stray pair of lines moving up elsewhere does not stretch the column."""
+    from lsforensics.vision.layout import Layout
+
+    times = [2.0 * i for i in range(100)]
+    rows = _rows(times)
+    entering = []
+    for k in range(0, 99, 8):  # caught 40 px lower, then at the first resting place
+        box = [20, 1040, 300, 36]
+        entering.append(box)
+        rows.append({"t": times[k], "text": f"新用户{k}：刚进来", "box": box})
+        rows.append({"t": times[k + 1], "text": f"新用户{k}：刚进来", "box": [20, 1000, 300, 36]})
+    rows += [{"t": times[50], "text": "飘过的字", "box": [40, 300, 200, 36]},
+             {"t": times[51], "text": "飘过的字", "box": [40, 250, 200, 36]}]
+    region, n = comment_column(rows, LayoutParams())
+    print("\ncomment region:", region, "scrolling lines:", n, "entering boxes:", len(entering))
+    lay = Layout(width=720, height=1280, comment_region=region)
+    assert all(lay.in_comments(b) for b in entering)
+    assert region is not None and region[1] > 600  # not stretched up to the stray pair at y 250-300
+
+
 def test_no_column_without_scrolling() -> None:
     rows = [{"t": 2.0 * i, "text": "直播间专享", "box": [20, 150, 300, 40]} for i in range(10)]
     assert comment_column(rows, LayoutParams())[0] is None

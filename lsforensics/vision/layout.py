@@ -41,6 +41,7 @@ class LayoutParams:
     grow_px: int = 4  # thumb pixels the static edges are grown by (fills a button, a capsule)
     min_pairs: int = 6  # fewer pairs than this say nothing
     scroll_min_lines: int = 4  # scrolling OCR lines needed to call a column the comment region
+    scroll_extent_share: float = 0.01  # the column reaches down as far as this share of its moving lines do
 
 
 @dataclass
@@ -196,9 +197,14 @@ def comment_column(rows: list[dict[str, Any]], p: LayoutParams) -> tuple[list[fl
     arr = np.array(moving, np.float32)
     # the column: robust extent of the moving lines (a stray match elsewhere does not stretch it)
     x0 = float(np.percentile(arr[:, 0], 5))
-    y0 = float(np.percentile(arr[:, 1], 2))
     x1 = float(np.percentile(arr[:, 0] + arr[:, 2], 95))
-    y1 = float(np.percentile(arr[:, 1] + arr[:, 3], 98))
+    y0 = float(np.percentile(arr[:, 1], 2))
+    # At the bottom, the extent that a few lines reach: a new comment slides in below the column's
+    # resting lines and is caught there in only a few read frames (1-2 % of the moving lines over
+    # an hour), but it is a viewer's line all the same; the 98th percentile cut it off (its box
+    # then lay mostly outside, and its text was taken for the seller's screen text).
+    k = max(2, int(np.ceil(p.scroll_extent_share * len(arr))))
+    y1 = float(np.sort(arr[:, 1] + arr[:, 3])[-k])
     hgt = float(np.median(arr[:, 3]))
     return [round(x0 - 0.3 * hgt, 1), round(y0 - 0.5 * hgt, 1), round(x1 - x0 + 0.6 * hgt, 1),
             round(y1 - y0 + 1.0 * hgt, 1)], len(moving) // 2
