@@ -179,15 +179,21 @@ def test_speed_transcription_and_ocr_cpu_per_minute(analysed) -> None:
         print(f"\nseed {st.truth['spec']['seed']}: transcription {t_min:.1f} CPU-s per audio minute {phases}; "
               f"term recovery {100 * share:.1f} % of the record decode; "
               f"OCR {ocr['cpu_s'] / ocr['ocred']:.2f} CPU-s per read frame; both {both:.1f} CPU-s per video minute")
-        # What the code decides, on any host: recovery re-decodes only short windows (issue 19 caps its share).
-        assert share <= 0.2, share
-        if not (t_min <= 12.0 and both <= 16.0):
-            over.append(f"seed {st.truth['spec']['seed']}: {t_min:.1f} and {both:.1f}")
+        # What the code decides, on any host: recovery re-decodes only short windows (issue 19 caps
+        # its share). The decision is the audio it re-decodes; its CPU share also depends on the
+        # host (each window costs a full 30-s encoder pass, whatever the record costs: seed 2's
+        # 3 windows, 22 s of its 600, were 23 % of a cheap record on an AVX-512 EPYC, 2026-12-04).
+        redecoded = sum(v for k, v in tr["cpu"].items() if k.endswith("_audio_s"))
+        print(f"  re-decoded {redecoded:.1f} s of {tr['duration']:.0f} s of audio "
+              f"({100 * redecoded / tr['duration']:.1f} %)")
+        assert redecoded <= 0.1 * tr["duration"], redecoded
+        if not (t_min <= 12.0 and both <= 16.0 and share <= 0.2):
+            over.append(f"seed {st.truth['spec']['seed']}: {t_min:.1f} and {both:.1f} (recovery {100 * share:.0f} %)")
     if over:
         # The absolute targets of issue 19 held on the host of stop 22's CI and not on AVX2-only AMD
         # hosts, where the same int8 decode costs 2-3x the CPU (docs/benchmarks.md).
         pytest.xfail(f"issue 19 not met on this host ({_cpu_model()}): transcription and transcription+OCR "
-                     f"CPU-s per minute {'; '.join(over)}, targets 12 and 16")
+                     f"CPU-s per minute, recovery's share of the record {'; '.join(over)}, targets 12, 16, 20 %")
 
 
 @pytest.mark.slow
