@@ -109,6 +109,9 @@ def score(truth: dict[str, Any], findings: list[dict[str, Any]]) -> Score:
     sc = Score(hours=truth["duration"] / 3600)
     page_name = {e["index"]: f"page_link{e['link']:02d}.json" for e in eps if e.get("page")}
     samples = truth.get("samples") or []
+    samples_of: dict[int, list[dict[str, Any]]] = {}
+    for smp in samples:
+        samples_of.setdefault(smp.get("episode"), []).append(smp)
     found_masked: set[int] = set()
     found_logo: set[int] = set()
     found_spec: set[tuple[int, str]] = set()
@@ -145,7 +148,7 @@ def score(truth: dict[str, Any], findings: list[dict[str, Any]]) -> Score:
             box = f.get("bbox")
             # the truth sample nearest in time within the finding's own episode: a frame just
             # after a cut is compared with its own product's cover, not with the previous shot's
-            own = [s for s in samples if ep and s.get("episode") == ep["index"]] or samples
+            own = (samples_of.get(ep["index"]) if ep else None) or samples
             near = min(own, key=lambda s: abs(s["t"] - t), default=None) if t is not None else None
             on = bool(cover and near and near.get("cover_box") and box and _iou(box, near["cover_box"]) >= 0.1)
             if on:

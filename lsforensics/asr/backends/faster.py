@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from ...errors import InputError
+from ..audio import SR
 from ..types import Segment, Word
 from .base import Backend, DecodeOptions
 
@@ -163,8 +164,9 @@ class FasterWhisperBackend(Backend):
 
     def _transcribe_batched(self, audio: np.ndarray, options: DecodeOptions,
                             kwargs: dict) -> tuple[list[Segment], float]:
-        """Each speech region of the VAD decoded on its own (never merged with its neighbours), up to
-        ``batch_size`` regions in one batch of the decoder, at the first temperature only; a region
+        """The VAD's speech regions (neighbours under ``_JOIN_GAP_S`` apart joined into one window of
+        at most 30 s, as a sequential decode would read them), decoded with timestamps up to
+        ``batch_size`` at once, at the first temperature only; a region
         whose decode fails Whisper's own fallback test (compression ratio above 2.4: a loop; mean
         log-probability under -1 where the model hears speech) is decoded again alone with the full
         temperature fallback, as the sequential decode would. Regions longer than 30 s are split by
@@ -172,7 +174,7 @@ class FasterWhisperBackend(Backend):
         from faster_whisper import BatchedInferencePipeline
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-        sr = 16000
+        sr = SR
         if self._batched is None:
             self._batched = BatchedInferencePipeline(self._m)
         if options.vad:
